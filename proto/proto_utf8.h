@@ -11,6 +11,11 @@
  * nothing above U+10FFFF). An embedded NUL is valid UTF-8. */
 bool proto_utf8_is_valid(const char *s, size_t len);
 
+/* Byte length of the longest well-formed prefix of s[0..len) (as proto_utf8_is_valid
+ * judges it); equals len exactly when the whole string is valid. Project addition: the
+ * encoder uses it to pass valid runs through and replace a stray byte with U+FFFD. */
+size_t proto_utf8_valid_prefix(const char *s, size_t len);
+
 /* Number of code points in s[0..len), which must be valid UTF-8. */
 size_t proto_utf8_count(const char *s, size_t len);
 
