@@ -1,0 +1,72 @@
+/* gw_conn.h: one WebSocket connection (a viewer, host or admin) and the lws callback.
+ *
+ * struct gw_conn is lws's per-session storage: lws allocates it with the connection
+ * and frees it after LWS_CALLBACK_CLOSED; it belongs to the worker thread that accepted
+ * the socket and is never touched by another thread. */
+#ifndef GW_CONN_H
+#define GW_CONN_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw_bucket.h"
+#include "gw_room.h"
+#include "proto_token.h"
+
+struct gw_worker;
+
+struct gw_conn {
+    struct lws *wsi;
+    struct gw_worker *w;
+    struct gw_shard *shard; /* NULL until joined */
+    lws_dll2_t shard_node;  /* in shard->viewers */
+    lws_dll2_t host_node;   /* in shard->hosts when role is host or admin */
+    lws_dll2_t worker_node; /* in w->conns */
+
+    uint64_t cursor;      /* stream bytes of the shard already handed to lws */
+    struct gw_msgvec q;   /* targeted and catch-up messages, sent before the stream */
+    uint32_t q_head;      /* first unsent element of q */
+    uint32_t q_bytes;     /* unsent bytes in q */
+
+    char uid[PROTO_ID_MAX + 1];
+    char *nick; /* owned; NULL = show uid */
+    char *from; /* owned; NULL = no inviter */
+    uint8_t role;          /* enum proto_role */
+    bool want_write;       /* lws_callback_on_writable requested, not yet served */
+    bool counted;          /* counted in ws_conns and per-IP */
+    uint16_t close_code;   /* close after flushing, when non-zero */
+    char close_reason[40];
+
+    struct gw_bucket b_comment, b_like, b_msg;
+    int32_t abuse;          /* refusals in the current window */
+    int64_t abuse_window_ms;
+    int64_t joined_ms;
+
+    unsigned char *rx; /* a client message spanning several receive buffers, or an
+                        * HTTP request body */
+    uint32_t rx_len;
+    char *http_room;     /* POST /api/rooms/<room>/events in progress: the room */
+    bool http_too_large; /* that body went over its limit */
+    char ip[48];
+};
+
+/* The single lws protocol callback: HTTP (API, handshake checks) and WebSocket. */
+int gw_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len);
+
+/* Queues a targeted message (takes a reference of its own) and asks for a write.
+ * Returns 0, or -1 when the queue is over its limit: the connection is then being
+ * closed with 4009. */
+int gw_conn_send(struct gw_conn *c, struct gw_msg *m);
+
+/* Encodes an `error` for c and queues it. */
+void gw_conn_send_error(struct gw_conn *c, enum proto_err code, const char *msg, const char *req);
+
+/* Starts closing c with code after what is queued has been written. */
+void gw_conn_close(struct gw_conn *c, uint16_t code, const char *reason);
+
+/* Asks lws for a writable callback unless one is pending. */
+void gw_conn_want_write(struct gw_conn *c);
+
+#endif

@@ -1,0 +1,426 @@
+/* gw_fanout.c: batches, cursors and writes on the owning worker thread. */
+#include "gw_fanout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_log.h"
+#include "gw_server.h"
+#include "gw_util.h"
+
+static void batch_free(struct gw_batch *b)
+{
+    gw_msgvec_fini(&b->msgs);
+    free(b);
+}
+
+/* Frees the batches every cursor has passed (all of them when nobody is left). */
+static void shard_trim(struct gw_shard *s, uint64_t min_cursor)
+{
+    while (s->oldest && s->oldest->off + s->oldest->len <= min_cursor) {
+        struct gw_batch *b = s->oldest;
+        s->oldest = b->next;
+        if (!s->oldest)
+            s->newest = NULL;
+        batch_free(b);
+    }
+}
+
+static struct gw_batch *batch_at(struct gw_shard *s, uint64_t off)
+{
+    for (struct gw_batch *b = s->oldest; b; b = b->next)
+        if (off >= b->off && off < b->off + b->len)
+            return b;
+    return NULL;
+}
+
+/* Queues for c the catch-up it needs when skipped from its cursor to the head: every
+ * high-priority message in the batches it skips, then the current likes and online.
+ * Returns -1 when that overflows its queue (c is then closing with 4009). */
+static int skip_forward(struct gw_worker *w, struct gw_shard *s, struct gw_conn *c)
+{
+    uint64_t skipped = s->head - c->cursor;
+    struct proto_buf *enc;
+
+    for (struct gw_batch *b = batch_at(s, c->cursor); b; b = b->next)
+        for (uint32_t i = 0; i < b->msgs.n; i++)
+            if (gw_msg_is_high_for(b->msgs.v[i], c->uid)) {
+                skipped -= b->msgs.v[i]->len;
+                if (gw_conn_send(c, b->msgs.v[i]) < 0)
+                    return -1;
+            }
+    c->cursor = s->head;
+    gw_count(&w->m.lag_skips, 1);
+    gw_count(&w->m.dropped_lag, skipped);
+
+    for (int k = 0; k < 2; k++) {
+        struct gw_msg *m;
+        int rc;
+        enc = gw_worker_enc(w);
+        if (k == 0)
+            proto_enc_likes(enc, s->sent_likes);
+        else
+            proto_enc_online(enc, s->sent_online);
+        m = gw_msg_create(enc, GW_MSG_TARGETED, 0);
+        rc = gw_conn_send(c, m);
+        gw_msg_unref(m);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Appends the events of `in` (consumed) and the coalesced state updates to the shard
+ * stream as one batch, then asks every viewer for a write. `seq` is the room seq the
+ * shard has now taken everything up to. */
+static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgvec *in,
+                         uint64_t seq)
+{
+    struct gw_room *r = s->room;
+    /* relaxed: display counters; any recent value is right. */
+    uint64_t likes = atomic_load_explicit(&r->likes, memory_order_relaxed);
+    uint64_t online = atomic_load_explicit(&r->online, memory_order_relaxed);
+    uint64_t max_lag = (uint64_t)w->srv->cfg.max_lag_kb * 1024;
+    uint64_t min_cursor = s->head;
+    size_t total = 0;
+    struct gw_batch *b;
+    unsigned char *p;
+    uint32_t kept = 0;
+
+    /* Sampled-out comments go to the hosts only, as targeted messages. */
+    for (uint32_t i = 0; i < in->n; i++) {
+        struct gw_msg *m = in->v[i];
+        if (m->kind == GW_MSG_HOST_ONLY) {
+            lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->hosts)) {
+                gw_conn_send(lws_container_of(d, struct gw_conn, host_node), m);
+            } lws_end_foreach_dll(d);
+            gw_msg_unref(m);
+            continue;
+        }
+        total += m->len;
+        in->v[kept++] = m;
+    }
+    in->n = kept;
+
+    /* State updates: the latest value wins, one frame each per batch at most. */
+    if (likes != s->sent_likes) {
+        struct proto_buf *enc = gw_worker_enc(w);
+        proto_enc_likes(enc, likes);
+        gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
+        total += in->v[in->n - 1]->len;
+        s->sent_likes = likes;
+    }
+    if (online != s->sent_online) {
+        struct proto_buf *enc = gw_worker_enc(w);
+        proto_enc_online(enc, online);
+        gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
+        total += in->v[in->n - 1]->len;
+        s->sent_online = online;
+    }
+
+    if (!in->n) {
+        s->pulled_seq = seq;
+        gw_msgvec_fini(in);
+        return;
+    }
+
+    b = gw_xmalloc(sizeof(*b) + LWS_PRE + total);
+    b->next = NULL;
+    b->off = s->head;
+    b->len = (uint32_t)total;
+    b->nframes = in->n;
+    b->msgs = *in;
+    *in = (struct gw_msgvec){0};
+    p = b->buf + LWS_PRE;
+    for (uint32_t i = 0; i < b->msgs.n; i++) {
+        memcpy(p, b->msgs.v[i]->data, b->msgs.v[i]->len);
+        p += b->msgs.v[i]->len;
+    }
+    if (s->newest)
+        s->newest->next = b;
+    else
+        s->oldest = b;
+    s->newest = b;
+    s->head += total;
+    s->pulled_seq = seq;
+    gw_count(&w->m.batches, 1);
+
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers)) {
+        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
+        /* A viewer closing as too slow holds no batches any more. */
+        if (c->close_code != 4009) {
+            if (s->head - c->cursor > max_lag)
+                skip_forward(w, s, c);
+            if (c->close_code != 4009 && c->cursor < min_cursor)
+                min_cursor = c->cursor;
+            gw_conn_want_write(c);
+        }
+    } lws_end_foreach_dll_safe(d, d1);
+    shard_trim(s, min_cursor);
+}
+
+void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
+{
+    struct gw_room *r = s->room;
+    struct gw_msgvec in;
+    uint64_t seq;
+
+    pthread_mutex_lock(&r->lock);
+    in = s->inbox;
+    s->inbox = (struct gw_msgvec){0};
+    seq = s->active ? r->seq : s->pulled_seq;
+    pthread_mutex_unlock(&r->lock);
+    shard_append(w, s, &in, seq);
+}
+
+int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bool has_since,
+                   uint64_t since)
+{
+    struct gw_shard *s = &r->shards[w->idx];
+    struct gw_msgvec in, replay = {0};
+    struct proto_welcome wel;
+    struct proto_card card;
+    struct proto_buf *enc;
+    struct gw_msg *m;
+    bool has_card, gap = false, online_changed = false;
+    uint64_t seq, online;
+    int rc = 0;
+
+    pthread_mutex_lock(&r->lock);
+    in = s->inbox;
+    s->inbox = (struct gw_msgvec){0};
+    seq = r->seq;
+    if (!s->active) {
+        s->active = true;
+        /* relaxed: a hint for like marking; the lock orders everything else. */
+        atomic_store_explicit(&s->active_hint, true, memory_order_relaxed);
+    }
+    if (c->role == PROTO_ROLE_VIEWER) {
+        bool created;
+        void **slot = gw_strmap_put(&r->online_uids, c->uid, &created);
+        *slot = (void *)((uintptr_t)*slot + 1);
+        if (created) {
+            uint64_t n = r->online_uids.count;
+            /* relaxed: display counters, written under the room lock. */
+            atomic_store_explicit(&r->online, n, memory_order_relaxed);
+            if (n > atomic_load_explicit(&r->peak_online, memory_order_relaxed))
+                atomic_store_explicit(&r->peak_online, n, memory_order_relaxed);
+            online_changed = true;
+        }
+        gw_strmap_put(&r->seen_uids, c->uid, NULL);
+    }
+    has_card = r->has_card;
+    if (has_card)
+        card = r->card;
+    if (has_since && since < seq) {
+        uint64_t oldest = seq >= r->replay_cap ? seq - r->replay_cap + 1 : 1;
+        uint64_t from = since + 1;
+        if (from < oldest) {
+            gap = true;
+            from = oldest;
+        }
+        for (uint64_t q = from; q <= seq; q++) {
+            struct gw_msg *e = r->replay[q % r->replay_cap];
+            if (e && e->seq == q && gw_msg_is_high_for(e, c->uid))
+                gw_msgvec_push(&replay, gw_msg_ref(e));
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+
+    /* Events still waiting for this shard go to the viewers already here first, so
+     * the new viewer's cursor starts exactly after seq. */
+    shard_append(w, s, &in, seq);
+    if (online_changed)
+        gw_room_touch(r);
+
+    c->shard = s;
+    c->cursor = s->head;
+    lws_dll2_add_tail(&c->shard_node, &s->viewers);
+    if (c->role != PROTO_ROLE_VIEWER)
+        lws_dll2_add_tail(&c->host_node, &s->hosts);
+
+    /* relaxed: display counters. */
+    online = atomic_load_explicit(&r->online, memory_order_relaxed);
+    enc = gw_worker_enc(w);
+    memset(&wel, 0, sizeof(wel));
+    wel.uid = c->uid;
+    wel.room = r->id;
+    wel.seq = seq;
+    wel.online = online;
+    wel.likes = atomic_load_explicit(&r->likes, memory_order_relaxed);
+    wel.card = has_card ? &card : NULL;
+    wel.role = proto_role_name(c->role);
+    proto_enc_welcome(enc, &wel);
+    m = gw_msg_create(enc, GW_MSG_TARGETED, 0);
+    rc = gw_conn_send(c, m);
+    gw_msg_unref(m);
+
+    if (rc == 0 && gap) {
+        enc = gw_worker_enc(w);
+        proto_enc_notice(enc, 0, "replay_gap",
+                         "you were away longer than the replay window: the welcome state is "
+                         "current, some earlier events are not replayed");
+        m = gw_msg_create(enc, GW_MSG_TARGETED, 0);
+        rc = gw_conn_send(c, m);
+        gw_msg_unref(m);
+        gw_count(&w->m.replay_gaps, 1);
+    }
+    for (uint32_t i = 0; i < replay.n && rc == 0; i++) {
+        rc = gw_conn_send(c, replay.v[i]);
+        gw_count(&w->m.replayed, 1);
+    }
+    gw_msgvec_fini(&replay);
+    return rc;
+}
+
+void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c)
+{
+    struct gw_shard *s = c->shard;
+    struct gw_room *r;
+    struct gw_msgvec drop = {0};
+    bool online_changed = false, empty;
+
+    if (!s)
+        return;
+    r = s->room;
+    lws_dll2_remove(&c->shard_node);
+    if (c->role != PROTO_ROLE_VIEWER)
+        lws_dll2_remove(&c->host_node);
+    empty = s->viewers.count == 0;
+
+    pthread_mutex_lock(&r->lock);
+    if (c->role == PROTO_ROLE_VIEWER) {
+        void **slot = gw_strmap_get(&r->online_uids, c->uid);
+        if (slot) {
+            *slot = (void *)((uintptr_t)*slot - 1);
+            if (!*slot) {
+                gw_strmap_del(&r->online_uids, c->uid);
+                /* relaxed: display counter written under the room lock. */
+                atomic_store_explicit(&r->online, r->online_uids.count, memory_order_relaxed);
+                online_changed = true;
+            }
+        }
+    }
+    if (empty) {
+        s->active = false;
+        atomic_store_explicit(&s->active_hint, false, memory_order_relaxed);
+        drop = s->inbox;
+        s->inbox = (struct gw_msgvec){0};
+    }
+    pthread_mutex_unlock(&r->lock);
+
+    gw_msgvec_fini(&drop);
+    if (empty)
+        shard_trim(s, UINT64_MAX);
+    if (online_changed)
+        gw_room_touch(r);
+    c->shard = NULL;
+}
+
+/* Writes buf[0..len) (with LWS_PRE writable bytes before it) as pre-framed messages. */
+static int raw_write(struct gw_worker *w, struct gw_conn *c, unsigned char *buf, size_t len,
+                     uint32_t nframes)
+{
+    int n = lws_write(c->wsi, buf, len, LWS_WRITE_RAW);
+    if (n < 0)
+        return -1;
+    gw_count(&w->m.writes, 1);
+    gw_count(&w->m.bytes_out, len);
+    gw_count(&w->m.msgs_out, nframes);
+    return 0;
+}
+
+static void scratch_reserve(struct gw_worker *w, size_t need)
+{
+    if (need <= w->scratch_cap)
+        return;
+    while (w->scratch_cap < need)
+        w->scratch_cap *= 2;
+    free(w->scratch);
+    w->scratch = gw_xmalloc(LWS_PRE + w->scratch_cap);
+}
+
+static int write_queue(struct gw_worker *w, struct gw_conn *c)
+{
+    size_t len = 0;
+    uint32_t i = c->q_head, nframes = 0;
+    unsigned char *p;
+
+    scratch_reserve(w, c->q.v[i]->len);
+    p = w->scratch + LWS_PRE;
+    while (i < c->q.n && len + c->q.v[i]->len <= w->scratch_cap) {
+        memcpy(p + len, c->q.v[i]->data, c->q.v[i]->len);
+        len += c->q.v[i]->len;
+        gw_msg_unref(c->q.v[i]);
+        c->q.v[i] = NULL;
+        i++;
+        nframes++;
+    }
+    c->q_head = i;
+    c->q_bytes -= (uint32_t)len;
+    gw_uncount(&w->m.queue_bytes, len);
+    if (c->q_head == c->q.n) {
+        c->q.n = 0;
+        c->q_head = 0;
+    }
+    return raw_write(w, c, w->scratch + LWS_PRE, len, nframes);
+}
+
+static int write_stream(struct gw_worker *w, struct gw_conn *c)
+{
+    struct gw_shard *s = c->shard;
+    struct gw_batch *b = batch_at(s, c->cursor);
+    size_t len = 0;
+    uint32_t nframes = 0;
+    unsigned char *p;
+
+    if (!b) {
+        /* Cannot happen: batches stay until every cursor has passed them. */
+        gw_err("fanout: cursor %llu of %s has no batch (head %llu)",
+               (unsigned long long)c->cursor, c->uid, (unsigned long long)s->head);
+        c->cursor = s->head;
+        return 0;
+    }
+    if (!b->next || b->len > w->scratch_cap) {
+        /* One batch: write it straight from the shared bytes, no copy. */
+        size_t skip = (size_t)(c->cursor - b->off);
+        len = b->len - skip;
+        c->cursor += len;
+        return raw_write(w, c, b->buf + LWS_PRE + skip, len, b->nframes);
+    }
+    p = w->scratch + LWS_PRE;
+    for (; b && len + b->len <= w->scratch_cap; b = b->next) {
+        memcpy(p + len, b->buf + LWS_PRE, b->len);
+        len += b->len;
+        nframes += b->nframes;
+    }
+    c->cursor += len;
+    return raw_write(w, c, w->scratch + LWS_PRE, len, nframes);
+}
+
+int gw_fanout_write(struct gw_worker *w, struct gw_conn *c)
+{
+    int rc;
+
+    c->want_write = false;
+    if (c->close_code == 4009)
+        goto close;
+    if (c->q_head < c->q.n)
+        rc = write_queue(w, c);
+    else if (c->shard && c->cursor < c->shard->head)
+        rc = write_stream(w, c);
+    else if (c->close_code)
+        goto close;
+    else
+        return 0;
+    if (rc < 0)
+        return -1;
+    if (c->q_head < c->q.n || (c->shard && c->cursor < c->shard->head) || c->close_code)
+        gw_conn_want_write(c);
+    return 0;
+
+close:
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
+                     (unsigned char *)c->close_reason, strlen(c->close_reason));
+    return -1;
+}

@@ -1,0 +1,52 @@
+/* gw_fanout.h: the per-thread delivery side: batches, cursors, one write per flush.
+ *
+ * DESIGN. Every tick, a worker turns the events in each dirty shard's inbox into ONE
+ * batch: the concatenated pre-framed bytes of those events plus the coalesced `likes`
+ * and `online` updates, appended to the shard's byte stream. A viewer owns only a
+ * cursor (a stream offset). When it is writable it gets everything from its cursor to
+ * the head in one LWS_WRITE_RAW write, straight out of the batch when the range is one
+ * batch (the normal case), gathered into a per-thread scratch buffer when it spans
+ * several. Batches are freed when every cursor has passed them.
+ *
+ * Targeted messages (replies, errors, welcome, replay, a sampled-out own comment) wait
+ * in the connection's queue and go before the stream. A viewer whose backlog exceeds
+ * max-lag is skipped to the head: the high-priority messages in what it skips are
+ * queued for it (low-priority is lost, and counted); if those overflow max-queue, the
+ * viewer is closed with 4009 and resumes with `since`. */
+#ifndef GW_FANOUT_H
+#define GW_FANOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw_conn.h"
+#include "gw_room.h"
+
+struct gw_worker;
+
+struct gw_batch {
+    struct gw_batch *next;
+    uint64_t off;          /* stream offset of the first byte */
+    uint32_t len;          /* bytes */
+    uint32_t nframes;      /* messages in it */
+    struct gw_msgvec msgs; /* the room events in it (for catch-up of slow viewers) */
+    unsigned char buf[];   /* LWS_PRE + len */
+};
+
+/* Turns the shard's inbox into a batch and asks its viewers for writes. */
+void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
+
+/* Joins c to the room's shard on this thread: takes the inbox up to the room's latest
+ * seq, queues `welcome` (and the replay after since when has_since), and places c's
+ * cursor at the head. Returns 0, or -1 when the replay does not fit (c is closing). */
+int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bool has_since,
+                   uint64_t since);
+
+/* Removes c from its shard and releases what it holds. */
+void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c);
+
+/* Serves a writable callback: the queue first, then the stream. Returns -1 when lws
+ * must close the connection (a pending close code, or a write error). */
+int gw_fanout_write(struct gw_worker *w, struct gw_conn *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* gw_host.c: what host commands do to a room. */
+#include "gw_host.h"
+
+#include "gw_server.h"
+
+int gw_host_exec(struct gw_worker *w, struct gw_room *r, const struct proto_cmsg *m,
+                 enum proto_err *code, const char **msg)
+{
+    switch (m->t) {
+    case PROTO_C_CARD:
+        gw_room_card(r, w, &m->u.card);
+        return 0;
+    case PROTO_C_CARD_CLEAR:
+        gw_room_card(r, w, NULL);
+        return 0;
+    case PROTO_C_NOTICE:
+        gw_room_notice(r, w, m->u.notice.text);
+        return 0;
+    case PROTO_C_MUTE:
+        gw_room_mute(r, m->u.mute.uid, m->u.mute.secs);
+        return 0;
+    case PROTO_C_DELETE:
+        if (gw_room_delete_comment(r, w, m->u.del.id) < 0) {
+            *code = PROTO_ERR_NOT_FOUND;
+            *msg = "no comment with that id in this room";
+            return -1;
+        }
+        return 0;
+    case PROTO_C_SALE_START:
+    case PROTO_C_SALE_STOP:
+    case PROTO_C_BAG_START:
+    case PROTO_C_BAG_DRAW:
+    case PROTO_C_WECOM_PUSH:
+        *code = PROTO_ERR_UNAVAILABLE;
+        *msg = "this gateway does not run flash sales, lucky bags or WeCom prompts yet";
+        return -1;
+    default:
+        *code = PROTO_ERR_BAD_REQUEST;
+        *msg = "not a host command";
+        return -1;
+    }
+}

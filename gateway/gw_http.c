@@ -1,0 +1,277 @@
+/* gw_http.c: operations endpoints and the room API over HTTP. */
+#include "gw_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_conn.h"
+#include "gw_host.h"
+#include "gw_log.h"
+#include "gw_server.h"
+#include "gw_util.h"
+#include "proto_cmsg.h"
+#include "proto_token.h"
+#include "proto_utf8.h"
+
+#define BODY_MAX 16384
+
+int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type,
+                  const char *body, size_t len, int retry_after)
+{
+    size_t cap = LWS_PRE + 512 + len;
+    unsigned char *buf = gw_xmalloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap;
+    char num[24];
+    int n, rc = 0;
+
+    if (lws_add_http_header_status(wsi, status, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)content_type,
+                                     (int)strlen(content_type), &p, end) ||
+        lws_add_http_header_content_length(wsi, len, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &p, end))
+        rc = -1;
+    if (!rc && retry_after > 0) {
+        n = snprintf(num, sizeof(num), "%d", retry_after);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)num, n, &p, end))
+            rc = -1;
+    }
+    if (!rc && lws_finalize_http_header(wsi, &p, end))
+        rc = -1;
+    if (!rc) {
+        memcpy(p, body, len);
+        p += len;
+        n = (int)(p - start);
+        if (lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP_FINAL) != n)
+            rc = -1;
+    }
+    free(buf);
+    return rc;
+}
+
+static const char *status_text(unsigned int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default:  return "Error";
+    }
+}
+
+int gw_http_refuse_upgrade(struct lws *wsi, unsigned int status, const char *reason,
+                           int retry_after)
+{
+    unsigned char buf[LWS_PRE + 512];
+    char *start = (char *)buf + LWS_PRE, retry[40] = "";
+    size_t blen = strlen(reason) + 1;
+    int n;
+
+    if (retry_after > 0)
+        snprintf(retry, sizeof(retry), "retry-after: %d\r\n", retry_after);
+    n = snprintf(start, sizeof(buf) - LWS_PRE,
+                 "HTTP/1.1 %u %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                 "content-length: %zu\r\ncache-control: no-store\r\n%s\r\n%s\n",
+                 status, status_text(status), blen, retry, reason);
+    if (n < 0 || (size_t)n >= sizeof(buf) - LWS_PRE)
+        return -1;
+    return lws_write(wsi, (unsigned char *)start, (size_t)n, LWS_WRITE_HTTP) == n ? 0 : -1;
+}
+
+/* Answers and ends the transaction; returns the callback's return value. */
+static int reply_done(struct lws *wsi, unsigned int status, const char *ctype, const char *body,
+                      size_t len)
+{
+    if (gw_http_reply(wsi, status, ctype, body, len, 0) < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int reply_error(struct lws *wsi, unsigned int status, enum proto_err code, const char *msg)
+{
+    struct proto_buf b;
+    int rc;
+
+    proto_buf_init(&b, 0);
+    proto_json_obj_begin(&b);
+    proto_json_cstr(&b, "code", proto_err_name(code));
+    proto_json_cstr(&b, "msg", msg);
+    proto_json_obj_end(&b);
+    rc = reply_done(wsi, status, "application/json", (const char *)proto_buf_data(&b), b.len);
+    proto_buf_fini(&b);
+    return rc;
+}
+
+/* Checks the bearer token for access to `room` (admin, or host of that room).
+ * Returns 0, or the HTTP status to refuse with (401 / 403). */
+static unsigned int check_bearer(struct gw_worker *w, struct lws *wsi, const char *room)
+{
+    char hdr[PROTO_TOKEN_MAX_BYTES + 16];
+    struct proto_token tok;
+    const struct gw_config *cfg = &w->srv->cfg;
+    int n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
+
+    if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
+        return 401;
+    if (proto_token_verify(hdr + 7, (size_t)n - 7, cfg->secret, strlen(cfg->secret),
+                           gw_now_s(), &tok) != PROTO_TOKEN_OK) {
+        gw_count(&w->m.token_failures, 1);
+        return 401;
+    }
+    if (tok.role == PROTO_ROLE_ADMIN && proto_token_allows_room(&tok, room ? room : "*"))
+        return 0;
+    if (room && tok.role == PROTO_ROLE_HOST && proto_token_allows_room(&tok, room))
+        return 0;
+    return 403;
+}
+
+static int serve_healthz(struct gw_worker *w, struct lws *wsi)
+{
+    struct gw_server *srv = w->srv;
+    char body[256];
+    bool draining = atomic_load_explicit(&srv->draining, memory_order_relaxed);
+    int n = snprintf(body, sizeof(body),
+                     "{\"ok\":%s,\"draining\":%s,\"threads\":%d,\"connections\":%d,"
+                     "\"rooms\":%zu,\"uptime_s\":%lld}",
+                     draining ? "false" : "true", draining ? "true" : "false", srv->nworkers,
+                     atomic_load_explicit(&srv->ws_conns, memory_order_relaxed),
+                     gw_rooms_count(&srv->rooms),
+                     (long long)((gw_now_ms() - srv->started_ms) / 1000));
+    return reply_done(wsi, draining ? 503 : 200, "application/json", body, (size_t)n);
+}
+
+static int serve_metrics(struct gw_worker *w, struct lws *wsi)
+{
+    struct proto_buf b;
+    int rc;
+
+    proto_buf_init(&b, 0);
+    gw_metrics_render(w->srv, &b);
+    rc = reply_done(wsi, 200, "text/plain; version=0.0.4", (const char *)proto_buf_data(&b),
+                    b.len);
+    proto_buf_fini(&b);
+    return rc;
+}
+
+/* Splits "/api/rooms/<room>[/events]" into room and tail; returns 0 or -1. */
+static int parse_room_path(const char *uri, char *room, const char **tail)
+{
+    const char *p = uri + strlen("/api/rooms/"), *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+    if (!proto_id_is_valid(p, n))
+        return -1;
+    memcpy(room, p, n);
+    room[n] = '\0';
+    *tail = slash ? slash : "";
+    return 0;
+}
+
+int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, const char *uri)
+{
+    bool is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+    char room[PROTO_ID_MAX + 1];
+    const char *tail;
+    unsigned int st;
+
+    gw_http_release(c);
+    if (!strcmp(uri, "/healthz"))
+        return serve_healthz(w, wsi);
+    if (!strcmp(uri, "/metrics"))
+        return serve_metrics(w, wsi);
+    if (strncmp(uri, "/api/rooms/", 11) != 0)
+        return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
+    if (parse_room_path(uri, room, &tail) < 0)
+        return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "bad room id in path");
+    st = check_bearer(w, wsi, room);
+    if (st)
+        return reply_error(wsi, st, st == 401 ? PROTO_ERR_UNAUTHORIZED : PROTO_ERR_FORBIDDEN,
+                           st == 401 ? "missing, malformed, badly signed or expired bearer token"
+                                     : "this token may not manage this room");
+
+    if (!is_post && !*tail) {
+        struct gw_room *r = gw_rooms_get(&w->srv->rooms, room, false);
+        struct proto_buf *b;
+        if (!r)
+            return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "room never seen");
+        b = gw_worker_enc(w);
+        gw_room_describe(r, b);
+        return reply_done(wsi, 200, "application/json", (const char *)proto_buf_data(b), b->len);
+    }
+    if (is_post && !strcmp(tail, "/events")) {
+        /* The body arrives in LWS_CALLBACK_HTTP_BODY; remember where it goes. */
+        c->http_room = gw_xstrdup(room);
+        return 0;
+    }
+    return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
+}
+
+int gw_http_on_body(struct gw_conn *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (!c->http_room)
+        return 0;
+    if (c->rx_len + len > BODY_MAX) {
+        c->http_too_large = true;
+        return 0;
+    }
+    if (!c->rx)
+        c->rx = gw_xmalloc(BODY_MAX);
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += (uint32_t)len;
+    return 0;
+}
+
+int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi)
+{
+    struct proto_cmsg *m;
+    const char *reason = NULL;
+    enum proto_err code;
+    struct gw_room *r;
+    int rc;
+
+    if (!c->http_room)
+        return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
+    if (c->http_too_large) {
+        gw_http_release(c);
+        return reply_error(wsi, 413, PROTO_ERR_TOO_LARGE, "body over 16 KiB");
+    }
+    if (!proto_utf8_is_valid((const char *)c->rx, c->rx_len)) {
+        gw_http_release(c);
+        return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "body is not valid UTF-8");
+    }
+    m = gw_xmalloc(sizeof(*m));
+    if (proto_cmsg_decode((const char *)c->rx, c->rx_len, m, &reason) < 0) {
+        rc = reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, reason);
+        goto out;
+    }
+    if (!proto_ctype_is_host(m->t)) {
+        rc = reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "not a host message");
+        goto out;
+    }
+    r = gw_rooms_get(&w->srv->rooms, c->http_room, true);
+    if (gw_host_exec(w, r, m, &code, &reason) < 0) {
+        rc = reply_error(wsi, code == PROTO_ERR_NOT_FOUND ? 404 : code == PROTO_ERR_UNAVAILABLE ? 503 : 400,
+                         code, reason);
+        goto out;
+    }
+    rc = reply_done(wsi, 202, "application/json", "{\"ok\":true}", 11);
+out:
+    free(m);
+    gw_http_release(c);
+    return rc;
+}
+
+void gw_http_release(struct gw_conn *c)
+{
+    free(c->http_room);
+    c->http_room = NULL;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = 0;
+    c->http_too_large = false;
+}
