@@ -45,6 +45,9 @@ struct bench_cfg {
     char pub_host_hdr[64];
     char pub_path[512];  /* nchan: publisher path with "?id=" last */
     bool pub_http;       /* publish over HTTP (always for nchan; --pub http for the gateway) */
+    int pub_conns;       /* HTTP: connections, one request in flight each; WebSocket:
+                            publishing connections per room */
+    double pub_conn_rate; /* WebSocket: messages per second per publishing connection */
     char secret[256];
     char room[64];
     int rooms;
@@ -88,6 +91,7 @@ struct bench_slot {
 
     uint64_t lost_pub;  /* bench messages missing, from the publisher's counter in the text */
     uint64_t dup_pub;
+    uint64_t reordered; /* bench messages that arrived after a later one */
     uint64_t seq_gaps;  /* room seq numbers skipped: drops as the server reports them */
     uint64_t seq_dups;
     uint64_t bad_msgs;  /* bench text that did not parse */
@@ -95,6 +99,7 @@ struct bench_slot {
     int last_close_code;
     char last_close_why[48];
     uint64_t reconnects;
+    uint64_t deferred;  /* handshakes answered 503/429 and retried */
     uint64_t behind;    /* viewers whose last seq is not the room's final seq at the end */
     uint64_t unready_at_end;
     int64_t likes_sent, likes_rejected;

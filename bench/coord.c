@@ -204,6 +204,7 @@ int coord_finish(struct coord *c)
         t->delivered += s->delivered;
         t->lost_pub += s->lost_pub;
         t->dup_pub += s->dup_pub;
+        t->reordered += s->reordered;
         t->seq_gaps += s->seq_gaps;
         t->seq_dups += s->seq_dups;
         t->bad_msgs += s->bad_msgs;
@@ -217,6 +218,7 @@ int coord_finish(struct coord *c)
             memcpy(t->last_close_why, s->last_close_why, sizeof(t->last_close_why));
         }
         t->reconnects += s->reconnects;
+        t->deferred += s->deferred;
         t->behind += s->behind;
         t->unready_at_end += s->unready_at_end;
         t->likes_sent += s->likes_sent;

@@ -28,9 +28,12 @@ static void usage(FILE *f)
 "  --secret S                 token secret ($LIVEGW_SECRET or 'bench-secret')\n"
 "  --pub ws|http              gateway publisher: host WebSocket or POST /api/rooms/R/events (ws)\n"
 "  --pub-url URL              nchan publisher, e.g. http://127.0.0.1:8090/pub?id=room\n"
+"  --pub-conns K              HTTP publishing connections, one request in flight each (4);\n"
+"                             WebSocket: publishing connections per room (from the rate)\n"
+"  --pub-conn-rate F          messages/s per WebSocket publisher (40 host, 0.8 commenter)\n"
 "  --sub-url URL              nchan subscriber (default: pub-url with /pub -> /sub)\n"
 "load:\n"
-"  --viewers N (1000)  --procs P (N/19500 rounded up)  --ramp PER_S (5000)\n"
+"  --viewers N (1000)  --procs P (N/19500 rounded up)  --ramp PER_S (2000)\n"
 "  --inflight K (256 handshakes per process)  --src-addrs K (16)\n"
 "  --room NAME (bench-<pid>-<time>)  --rooms K (1)\n"
 "  --duration S (10)  --drain S (3)  --ready-timeout S (60)\n"
@@ -80,7 +83,7 @@ int main(int argc, char **argv)
     snprintf(cfg.sale, sizeof(cfg.sale), "bench-sale");
     cfg.rooms = 1;
     cfg.viewers = 1000;
-    cfg.ramp = 5000;
+    cfg.ramp = 2000;
     cfg.inflight = 256;
     cfg.src_addrs = 16;
     cfg.duration = 10;
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
     cfg.like_rate = -1;
     cfg.churn_rate = -1;
     cfg.stock = 100;
+
     cfg.spread_ms = 1000;
     const char *target = "gateway", *pubmode = "ws";
 
@@ -107,7 +111,7 @@ int main(int argc, char **argv)
         {"like-n", 1, 0, 'k'},       {"churn-rate", 1, 0, 'c'}, {"stock", 1, 0, 'o'},
         {"spread-ms", 1, 0, 'e'},    {"sale", 1, 0, 'x'},       {"redis", 1, 0, 'X'},
         {"server-pid", 1, 0, 'G'},   {"plot", 1, 0, 'g'},       {"label", 1, 0, 'L'},
-        {"help", 0, 0, 'h'},         {0, 0, 0, 0},
+        {"pub-conns", 1, 0, 'C'},    {"pub-conn-rate", 1, 0, 'Q'},    {"help", 0, 0, 'h'},         {0, 0, 0, 0},
     };
     int o;
     optind = 2;
@@ -152,6 +156,8 @@ int main(int argc, char **argv)
         case 'G': cfg.server_pid = (pid_t)atoi(optarg); break;
         case 'g': cfg.plot = optarg; break;
         case 'L': cfg.label = optarg; break;
+        case 'C': cfg.pub_conns = atoi(optarg); break;
+        case 'Q': cfg.pub_conn_rate = atof(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -219,8 +225,24 @@ int main(int argc, char **argv)
         return die("more than 19,500 viewers per process: raise --procs");
     if (cfg.src_addrs < 1 || cfg.src_addrs > 250)
         return die("--src-addrs is 1..250");
-    if (cfg.ramp < 1 || cfg.inflight < 1 || cfg.window < 1)
-        return die("--ramp, --inflight and --window must be positive");
+    /* The gateway's per-connection limits (conn-msg-rate 50/s, conn-comment-rate 1/s) bound
+     * what one publishing connection may send; stay under them and spread the rate. */
+    bool hostpub = cfg.prio_high || cfg.scn != SCN_FANOUT;
+    if (cfg.pub_conn_rate <= 0)
+        cfg.pub_conn_rate = hostpub ? 40 : 0.8;
+    if (cfg.pub_conns == 0) {
+        if (cfg.pub_http)
+            cfg.pub_conns = 4;
+        else if (cfg.rate_max)
+            cfg.pub_conns = hostpub ? 16 : 64;
+        else
+            cfg.pub_conns = (int)(cfg.rate / cfg.pub_conn_rate) + 1;
+        if (cfg.pub_conns > 256)
+            cfg.pub_conns = 256;
+    }
+    if (cfg.ramp < 1 || cfg.inflight < 1 || cfg.window < 1 || cfg.pub_conns < 1 ||
+        cfg.pub_conns > 256)
+        return die("--ramp, --inflight, --window must be positive, --pub-conns 1..256");
     if (cfg.duration <= 0 || cfg.duration > 3600 || cfg.drain < 0 || cfg.drain > 600)
         return die("--duration is (0, 3600] s and --drain [0, 600] s");
     if (!cfg.rate_max && (cfg.rate <= 0 || cfg.rate > 1e6))

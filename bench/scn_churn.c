@@ -27,7 +27,8 @@ int scn_churn(struct bench_cfg *cfg)
     int room = 0;
     while (bench_now_ns() < t_end) {
         while (c.t_run + (uint64_t)(k * interval) <= bench_now_ns()) {
-            pub_bench(&c.pub, room);
+            if (pub_bench(&c.pub, room) == 1)
+                break;
             room = (room + 1) % cfg->rooms;
             k++;
         }

@@ -31,6 +31,7 @@ void scn_report_connections(struct rep *r, const struct coord *c)
     rep_int(r, "closes_1001", "closes 1001 (going away)", (int64_t)t->closes_1001);
     rep_int(r, "closes_other", "other closes / resets", (int64_t)t->closes_other);
     rep_int(r, "refused", "handshakes refused", (int64_t)t->refused);
+    rep_int(r, "deferred", "handshakes deferred (503, retried)", (int64_t)t->deferred);
     if (t->last_close_why[0]) {
         char why[96];
         snprintf(why, sizeof(why), "%d %s", t->last_close_code, t->last_close_why);

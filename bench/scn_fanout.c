@@ -32,9 +32,9 @@ static void publish_loop(struct coord *c)
         while (bench_now_ns() < t_end) {
             double in_flight = (double)c->pub.sent / cfg->rooms -
                                (double)coord_delivered(c) * per_viewer;
-            if (in_flight < cfg->window) {
-                if (pub_bench(&c->pub, room) == 0)
-                    room = (room + 1) % cfg->rooms;
+            int rc = in_flight < cfg->window ? pub_bench(&c->pub, room) : 1;
+            if (rc == 0) {
+                room = (room + 1) % cfg->rooms;
                 pub_poll(&c->pub, 0);
             } else {
                 pub_poll(&c->pub, 1);
@@ -50,7 +50,8 @@ static void publish_loop(struct coord *c)
         if (now >= t_end)
             break;
         while (c->t_run + (uint64_t)(k * interval) <= now) {
-            pub_bench(&c->pub, room);
+            if (pub_bench(&c->pub, room) == 1)
+                break; /* every HTTP publisher busy: retry after polling */
             room = (room + 1) % cfg->rooms;
             k++;
         }
@@ -83,6 +84,7 @@ int scn_fanout(struct bench_cfg *cfg)
     }
     coord_run(&c);
     publish_loop(&c);
+    pub_wait_idle(&c.pub, 5000);
     coord_drain(&c);
     uint64_t expected = expected_deliveries(&c);
     uint64_t drain_end = c.t_pub_end + (uint64_t)(cfg->drain * 1e9);
@@ -113,16 +115,19 @@ int scn_fanout(struct bench_cfg *cfg)
     rep_int(r, "published", "messages published", (int64_t)c.pub.sent);
     rep_num(r, "publish_rate", "publish rate achieved", c.pub.sent / pub_s, 1, "msg/s");
     rep_int(r, "publish_failed", "publish failures", (int64_t)c.pub.failed_sends);
-    if (!cfg->pub_http && cfg->target == TGT_GATEWAY)
-        rep_int(r, "acked", "publisher acks", (int64_t)c.pub.acked);
+    rep_int(r, "acked", cfg->pub_http ? "publishes answered 2xx" : "publisher acks",
+            (int64_t)c.pub.acked);
+    if (cfg->pub_http)
+        rep_int(r, "pub_conns", "HTTP publishing connections", cfg->pub_conns);
     if (c.pub.errors)
         rep_int(r, "publisher_errors", "publisher error replies", (int64_t)c.pub.errors);
     if (cfg->pub_http)
         rep_lat(r, "publish_rtt_ms", "publish round trip", &c.pub.rtt);
     rep_int(r, "expected", "deliveries expected", (int64_t)expected);
     rep_int(r, "delivered", "deliveries", (int64_t)t->delivered);
-    rep_int(r, "lost", "lost (publisher counter gaps)", (int64_t)t->lost_pub);
+    rep_int(r, "lost", "lost (publisher counter)", (int64_t)t->lost_pub);
     rep_int(r, "duplicates", "duplicates", (int64_t)t->dup_pub);
+    rep_int(r, "reordered", "arrived after a later message", (int64_t)t->reordered);
     rep_num(r, "delivered_pct", "delivered",
             expected ? 100.0 * (double)t->delivered / (double)expected : 0, 3, "%");
     double span = t->last_delivery_ns > c.t_run ? (double)(t->last_delivery_ns - c.t_run) / 1e9 : 0;

@@ -25,8 +25,13 @@ struct viewer {
     uint16_t room;
     uint8_t ready;      /* past welcome (gateway) or open (nchan) */
     uint8_t ever_ready;
+    uint8_t retries;    /* handshakes refused with 503/429 so far */
     int64_t last_seq;    /* last room seq seen, -1 before the first welcome */
-    int64_t last_pub;    /* last bench message counter seen, -1 when unknown */
+    int64_t last_pub;    /* highest bench message counter seen, -1 when unknown */
+    int64_t base_pub;    /* counter before the first message this viewer should get, -1 unset */
+    int64_t uniq;        /* distinct bench messages received */
+    uint64_t seen_mask;  /* bit i: message last_pub - i was received (tells a duplicate from a
+                            reordered message, as concurrent HTTP publishes may arrive) */
     int64_t likes_total; /* last likes total seen, -1 before any */
     uint64_t t_start;    /* when the current connection attempt started */
     uint64_t t_order;    /* when the outstanding order went out, 0 when none */
@@ -49,6 +54,11 @@ struct vproc {
     uint32_t rng;
     int rush_next;
     bool in_run;
+    /* Viewers whose handshake the server deferred (503/429 + Retry-After), retried in FIFO
+     * order after a short pause: a ring of viewer indices with their due times. */
+    uint32_t *retry_idx;
+    uint64_t *retry_due;
+    uint32_t retry_head, retry_len;
     struct rusage ru_run;
 };
 
@@ -129,14 +139,23 @@ static void on_bench_msg(struct vproc *p, struct viewer *v, const char *text, si
         uint64_t bin = (now - t_run) / BENCH_BIN_NS;
         s->bins[bin < BENCH_BINS ? bin : BENCH_BINS - 1]++;
     }
-    if (v->last_pub >= 0) {
-        if (pub > v->last_pub + 1)
-            s->lost_pub += (uint64_t)(pub - v->last_pub - 1);
-        else if (pub <= v->last_pub)
-            s->dup_pub++;
-    }
-    if (pub > v->last_pub)
+    if (v->base_pub < 0)
+        v->base_pub = v->last_pub >= 0 ? v->last_pub : pub - 1;
+    if (pub > v->last_pub) {
+        int64_t shift = v->last_pub >= 0 ? pub - v->last_pub : 64;
+        v->seen_mask = shift >= 64 ? 1 : (v->seen_mask << shift) | 1;
         v->last_pub = pub;
+        v->uniq++;
+        return;
+    }
+    int64_t d = v->last_pub - pub;
+    if (d < 64 && !(v->seen_mask & (1ull << d))) {
+        v->seen_mask |= 1ull << d;
+        v->uniq++;
+        s->reordered++;
+    } else {
+        s->dup_pub++;
+    }
 }
 
 static void on_seq(struct bench_slot *s, struct viewer *v, int64_t seq)
@@ -237,11 +256,25 @@ static void on_text(struct wsc_engine *e, struct wsc *c, const char *d, size_t n
         on_gateway_obj(p, v, o, ol, now);
 }
 
+#define MAX_RETRIES 30
+
 static void on_close(struct wsc_engine *e, struct wsc *c, int code, const char *why, uint64_t now)
 {
     struct vproc *p = e->user;
     struct viewer *v = (struct viewer *)c;
     struct bench_slot *s = p->s;
+    if (!v->ready && (code == -503 || code == -429) && v->retries < MAX_RETRIES) {
+        /* Backpressure, not failure: come back in 0.3-1.3 s, like a client honouring
+         * Retry-After with jitter. */
+        p->pending--;
+        v->retries++;
+        s->deferred++;
+        uint32_t at = (p->retry_head + p->retry_len) % (uint32_t)p->count;
+        p->retry_idx[at] = (uint32_t)(v - p->v);
+        p->retry_due[at] = now + 300000000ull + (uint64_t)(rnd(p) % 1000) * 1000000ull;
+        p->retry_len++;
+        return;
+    }
     if (v->ready) {
         v->ready = 0;
         atomic_fetch_sub_explicit(&s->ready, 1, memory_order_relaxed);
@@ -269,6 +302,12 @@ static const struct wsc_ops viewer_ops = {on_open, on_text, on_close};
 
 static void ramp(struct vproc *p, uint64_t now)
 {
+    while (p->retry_len && p->retry_due[p->retry_head] <= now && p->pending < p->cfg->inflight) {
+        struct viewer *v = &p->v[p->retry_idx[p->retry_head]];
+        p->retry_head = (p->retry_head + 1) % (uint32_t)p->count;
+        p->retry_len--;
+        start_viewer(p, v, v->ever_ready ? v->last_seq : -1, now);
+    }
     double per_proc = (double)p->cfg->ramp / p->cfg->procs;
     uint64_t allowed = (uint64_t)((double)(now - p->t_ramp0) / 1e9 * per_proc) + 1;
     while (p->next_start < p->count && (uint64_t)p->next_start < allowed &&
@@ -353,8 +392,8 @@ static void finish(struct vproc *p)
         if (fs >= 0 && v->last_seq < fs)
             s->behind++;
         int64_t fp = p->shm->final_pub[v->room];
-        if (v->last_pub >= 0 && fp > v->last_pub)
-            s->lost_pub += (uint64_t)(fp - v->last_pub);
+        if (v->base_pub >= 0 && fp - v->base_pub > v->uniq)
+            s->lost_pub += (uint64_t)(fp - v->base_pub - v->uniq);
         if (v->likes_total >= 0) {
             s->likes_viewers++;
             if (v->likes_total < s->likes_final_min)
@@ -384,7 +423,9 @@ _Noreturn void bench_viewer_main(const struct bench_cfg *cfg, struct bench_shm *
         _exit(3);
     }
     p.v = calloc((size_t)count, sizeof(*p.v));
-    if (!p.v && count) {
+    p.retry_idx = calloc((size_t)count, sizeof(*p.retry_idx));
+    p.retry_due = calloc((size_t)count, sizeof(*p.retry_due));
+    if (!p.v || !p.retry_idx || !p.retry_due) {
         fprintf(stderr, "livegw-bench: out of memory\n");
         _exit(3);
     }
@@ -395,6 +436,7 @@ _Noreturn void bench_viewer_main(const struct bench_cfg *cfg, struct bench_shm *
         v->room = (uint16_t)(v->g % (uint32_t)cfg->rooms);
         v->last_seq = -1;
         v->last_pub = -1;
+        v->base_pub = -1;
         v->likes_total = -1;
     }
     p.t_ramp0 = bench_now_ns();
@@ -408,10 +450,10 @@ _Noreturn void bench_viewer_main(const struct bench_cfg *cfg, struct bench_shm *
             p.in_run = true;
             p.t_act0 = now;
             getrusage(RUSAGE_SELF, &p.ru_run);
-            /* Viewers ready before publishing starts have seen bench message 0 of none. */
+            /* Viewers ready before publishing starts must get every bench message. */
             for (int i = 0; i < count; i++)
-                if (p.v[i].ready && p.v[i].last_pub < 0)
-                    p.v[i].last_pub = 0;
+                if (p.v[i].ready && p.v[i].base_pub < 0)
+                    p.v[i].base_pub = 0;
         }
         if (ph == PH_RUN)
             act(&p, now);
