@@ -137,7 +137,7 @@ enum proto_token_status proto_token_verify(const char *s, size_t len, const void
     unsigned char want[SIG_BYTES], got[SIG_BYTES];
     int64_t exp;
 
-    if (len > PROTO_TOKEN_MAX_BYTES || !split5(s, len, f, flen))
+    if (len == 0 || len > PROTO_TOKEN_MAX_BYTES || !split5(s, len, f, flen))
         return PROTO_TOKEN_MALFORMED;
     if (!proto_id_is_valid(f[0], flen[0]) || !proto_role_parse(f[1], flen[1], &out->role) ||
         !room_is_valid(f[2], flen[2]) || !parse_exp(f[3], flen[3], &exp) || flen[4] != SIG_HEX)

@@ -159,6 +159,8 @@ void proto_utf8_trim(const char **s, size_t *len)
             break;
         end = j;
     }
-    *s += start;
+    /* Only move a pointer that points somewhere: an empty input may be NULL. */
+    if (start > 0)
+        *s += start;
     *len = end - start;
 }
