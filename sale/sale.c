@@ -3,7 +3,7 @@
  * DESIGN
  *
  * Every shared structure here is insert-only until sale_book_destroy(): the book's
- * sale table and order table, a sale's per-uid table, a uid's req list and a sale's
+ * sale table and order table, a sale's per-uid table, its (uid, req) table and its
  * order list are singly linked lists whose heads are atomic pointers, grown by one
  * compare-and-swap that prepends a fully initialised node (release) and read by an
  * acquire load of the head followed by plain reads of immutable `next` links. Nothing
@@ -39,8 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define ARENA_CHUNK (256u * 1024u)
+#define ARENA_CHUNK (1024u * 1024u)
 #define ORDER_ID_MAX 56
 #define REQ_PENDING 0
 #define REQ_DONE 1
@@ -49,7 +50,7 @@
 
 struct chunk {
     struct chunk *next;
-    size_t size;
+    size_t size; /* of the whole mapping */
     alignas(64) unsigned char data[];
 };
 
@@ -78,22 +79,25 @@ struct sale_book {
     atomic_uint_fast64_t order_seq;
 };
 
+/* A req remembered for (sale, uid). The key (uid and req bytes) is stored inline so
+ * that a repeat is answered from this record alone, without touching the uid's. */
 struct req {
     struct req *next;
-    uint64_t hash;
+    uint64_t hash;           /* of uid and req */
     atomic_int state;        /* REQ_PENDING, then REQ_DONE once */
     enum sale_code code;     /* written before state becomes DONE */
     struct sale_order *order;
+    struct buyer *buyer;
     _Atomic(struct sale_waiter *) waiters;
-    uint16_t len;
-    char s[];
+    uint8_t ulen;
+    uint16_t rlen;
+    char key[];              /* uid, NUL, req, NUL */
 };
 
 struct buyer {
     struct buyer *next;
     uint64_t hash;
     atomic_int_fast32_t used; /* items held or paid by this uid */
-    _Atomic(struct req *) reqs;
     uint8_t len;
     char uid[];
 };
@@ -126,6 +130,8 @@ struct sale {
     int64_t starts_at, ends_at, pay_window;
     size_t bmask;
     _Atomic(struct buyer *) *buyers;
+    size_t rmask;
+    _Atomic(struct req *) *reqs; /* every (uid, req) seen, by hash of both */
     /* The hot counter gets a cache line of its own so that polling readers of the
      * other fields do not bounce it. */
     alignas(64) atomic_int_fast64_t left;
@@ -155,20 +161,33 @@ static void chunk_push(struct sale_book *b, struct chunk *c)
         ;
 }
 
+/* A zeroed chunk with `size` bytes of data. mmap with MAP_POPULATE: the kernel
+ * provides all pages in one call, instead of one page fault per 4 KiB on the order
+ * path (a fault costs microseconds on a virtual machine). */
+static struct chunk *chunk_new(size_t size)
+{
+    size_t total = sizeof(struct chunk) + size;
+    void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        abort();
+    struct chunk *c = p;
+    c->size = total;
+    return c;
+}
+
 /* Zeroed memory of n bytes aligned to `align` (<= 64), owned by the book. */
 static void *arena_alloc(struct sale_book *b, size_t n, size_t align)
 {
     if (n > ARENA_CHUNK / 4) {
-        struct chunk *c = xcalloc(sizeof(*c) + n);
-        c->size = n;
+        struct chunk *c = chunk_new(n);
         chunk_push(b, c);
         return c->data;
     }
     uintptr_t cur = (uintptr_t)tl_arena.cur;
     cur = (cur + align - 1) & ~(uintptr_t)(align - 1);
     if (tl_arena.book_uid != b->uid || cur + n > (uintptr_t)tl_arena.end) {
-        struct chunk *c = xcalloc(sizeof(*c) + ARENA_CHUNK);
-        c->size = ARENA_CHUNK;
+        struct chunk *c = chunk_new(ARENA_CHUNK);
         chunk_push(b, c);
         tl_arena.book_uid = b->uid;
         tl_arena.end = c->data + ARENA_CHUNK;
@@ -296,7 +315,7 @@ void sale_book_destroy(struct sale_book *b)
     struct chunk *c = atomic_load_explicit(&b->chunks, memory_order_acquire);
     while (c) {
         struct chunk *next = c->next;
-        free(c);
+        munmap(c, c->size);
         c = next;
     }
     free(b->orders);
@@ -368,6 +387,11 @@ static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t
         nb = 1024;
     s->bmask = nb - 1;
     s->buyers = arena_alloc(b, nb * sizeof(*s->buyers), 64);
+    size_t nr = pow2_at_least(p->reqs_hint ? p->reqs_hint : nb * 8);
+    if (nr < 4096)
+        nr = 4096;
+    s->rmask = nr - 1;
+    s->reqs = arena_alloc(b, nr * sizeof(*s->reqs), 64);
     atomic_init(&s->left, left);
     atomic_init(&s->ended, ended);
     atomic_init(&s->reserved, 0);
@@ -521,7 +545,6 @@ static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len)
     x->len = (uint8_t)len;
     memcpy(x->uid, uid, len);
     atomic_init(&x->used, 0);
-    atomic_init(&x->reqs, NULL);
     for (;;) {
         struct buyer *scanned = head;
         x->next = head;
@@ -535,43 +558,49 @@ static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len)
     }
 }
 
-static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, const char *r,
-                            size_t len)
+static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, const char *uid,
+                            size_t ulen, const char *r, size_t rlen)
 {
     for (struct req *x = from; x != stop; x = x->next)
-        if (x->hash == h && x->len == len && memcmp(x->s, r, len) == 0)
+        if (x->hash == h && x->ulen == ulen && x->rlen == rlen &&
+            memcmp(x->key, uid, ulen) == 0 && memcmp(x->key + ulen + 1, r, rlen) == 0)
             return x;
     return NULL;
 }
 
-/* Finds the req record, or inserts it as PENDING owned by the caller (*claimed) when
- * may_claim; returns NULL when it is new and may_claim is false. */
-static struct req *req_get(struct sale_book *b, struct buyer *by, const char *r, size_t len,
-                           bool may_claim, bool *claimed)
+/* Finds the (uid, req) record of the sale, or inserts it as PENDING owned by the
+ * caller (*claimed) when may_claim; returns NULL when it is new and may_claim is
+ * false. The uid's record is looked up (or created) only when claiming. */
+static struct req *req_get(struct sale *s, const char *uid, size_t ulen, const char *r,
+                           size_t rlen, bool may_claim, bool *claimed)
 {
     *claimed = false;
-    uint64_t h = hash_bytes(HASH_SEED, r, len);
+    uint64_t h = hash_mix(hash_bytes(hash_bytes(HASH_SEED, uid, ulen + 1), r, rlen));
+    _Atomic(struct req *) *slot = &s->reqs[h & s->rmask];
     /* Acquire: pairs with the release CAS below. */
-    struct req *head = atomic_load_explicit(&by->reqs, memory_order_acquire);
-    struct req *x = req_scan(head, NULL, h, r, len);
+    struct req *head = atomic_load_explicit(slot, memory_order_acquire);
+    struct req *x = req_scan(head, NULL, h, uid, ulen, r, rlen);
     if (x || !may_claim)
         return x;
-    x = arena_alloc(b, sizeof(*x) + len + 1, 8);
+    x = arena_alloc(s->book, sizeof(*x) + ulen + rlen + 2, 8);
     x->hash = h;
-    x->len = (uint16_t)len;
-    memcpy(x->s, r, len);
+    x->ulen = (uint8_t)ulen;
+    x->rlen = (uint16_t)rlen;
+    memcpy(x->key, uid, ulen);
+    memcpy(x->key + ulen + 1, r, rlen);
+    x->buyer = buyer_get(s, uid, ulen);
     atomic_init(&x->state, REQ_PENDING);
     atomic_init(&x->waiters, NULL);
     for (;;) {
         struct req *scanned = head;
         x->next = head;
         /* Release: publishes the record; acquire on failure to scan newcomers. */
-        if (atomic_compare_exchange_weak_explicit(&by->reqs, &head, x, memory_order_release,
+        if (atomic_compare_exchange_weak_explicit(slot, &head, x, memory_order_release,
                                                   memory_order_acquire)) {
             *claimed = true;
             return x;
         }
-        struct req *y = req_scan(head, scanned, h, r, len);
+        struct req *y = req_scan(head, scanned, h, uid, ulen, r, rlen);
         if (y)
             return y;
     }
@@ -735,9 +764,8 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     size_t ulen = strlen(a->uid), rlen = strlen(a->req);
     assert(ulen >= 1 && ulen <= PROTO_ID_MAX && rlen >= 1 && rlen <= PROTO_REQ_MAX_BYTES);
     assert(a->qty >= 1);
-    struct buyer *by = buyer_get(s, a->uid, ulen);
     bool claimed;
-    struct req *r = req_get(s->book, by, a->req, rlen, store_up, &claimed);
+    struct req *r = req_get(s, a->uid, ulen, a->req, rlen, store_up, &claimed);
     if (!r) {
         out->code = SALE_UNAVAILABLE;
         out->order = NULL;
@@ -745,6 +773,7 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     }
     if (!claimed)
         return req_answer(r, w, out);
+    struct buyer *by = r->buyer;
     enum sale_code c = reserve(s, by, a->qty, now_ms);
     if (c != SALE_OK) {
         req_settle(r, c, NULL);
@@ -829,7 +858,7 @@ enum sale_order_state sale_order_state(const struct sale_order *o)
 const char *sale_order_id(const struct sale_order *o) { return o->id; }
 struct sale *sale_order_sale(const struct sale_order *o) { return o->sale; }
 const char *sale_order_uid(const struct sale_order *o) { return o->buyer->uid; }
-const char *sale_order_req(const struct sale_order *o) { return o->req->s; }
+const char *sale_order_req(const struct sale_order *o) { return o->req->key + o->req->ulen + 1; }
 const char *sale_order_from(const struct sale_order *o) { return o->from; }
 int32_t sale_order_qty(const struct sale_order *o) { return o->qty; }
 int64_t sale_order_created(const struct sale_order *o) { return o->created_ms; }
@@ -952,11 +981,11 @@ int sale_order_restore(struct sale *s, const struct sale_order_rec *r)
         return -EINVAL;
     if (sale_book_order_find(s->book, r->id))
         return -EEXIST;
-    struct buyer *by = buyer_get(s, r->uid, strlen(r->uid));
     bool claimed;
-    struct req *q = req_get(s->book, by, r->req, strlen(r->req), true, &claimed);
+    struct req *q = req_get(s, r->uid, strlen(r->uid), r->req, strlen(r->req), true, &claimed);
     if (!claimed)
         return -EEXIST;
+    struct buyer *by = q->buyer;
     struct sale_order *o = order_new(s, by, q, r->qty, r->from, r->created_ms, r->pay_by_ms,
                                      r->state);
     snprintf(o->id, sizeof(o->id), "%s", r->id);

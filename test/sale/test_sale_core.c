@@ -265,6 +265,30 @@ static void on_stress_result(struct sale_waiter *w, const struct sale_result *r)
     free(sw);
 }
 
+struct pending {
+    struct sale_order *o;
+    int u, q;
+};
+
+/* 1 in 8 writes fails; its void is written at once. */
+static void settle_pending(struct stress *st, struct pending *p, int n, uint64_t x)
+{
+    for (int i = 0; i < n; i++) {
+        if (((x >> (i * 3)) & 7) == 0) {
+            sale_order_fail(p[i].o);
+            struct sale_result f = {SALE_UNAVAILABLE, NULL};
+            check_answer(st, p[i].u, p[i].q, &f);
+            sale_order_void_end(p[i].o);
+            atomic_fetch_add_explicit(&st->failed, 1, memory_order_relaxed);
+        } else {
+            sale_order_commit(p[i].o);
+            struct sale_result ok = {SALE_OK, p[i].o};
+            check_answer(st, p[i].u, p[i].q, &ok);
+            atomic_fetch_add_explicit(&st->reserved, 1, memory_order_relaxed);
+        }
+    }
+}
+
 struct stress_arg {
     struct stress *st;
     unsigned seed;
@@ -276,6 +300,8 @@ static void *stress_thread(void *p)
     struct stress *st = a->st;
     uint64_t x = a->seed * 0x9e3779b97f4a7c15ull + 1;
     struct stress_waiter *spare = NULL;
+    struct pending pend[8];
+    int npend = 0;
     for (long i = 0; i < st->attempts; i++) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -298,20 +324,18 @@ static void *stress_thread(void *p)
         } else if (pl == SALE_PLACE_DONE) {
             check_answer(st, u, q, &r);
         } else {
-            /* The "store": 1 in 8 writes fails; the void is written at once. */
-            if (((x >> 50) & 7) == 0) {
-                sale_order_fail(r.order);
-                struct sale_result f = {SALE_UNAVAILABLE, NULL};
-                check_answer(st, u, q, &f);
-                sale_order_void_end(r.order);
-                atomic_fetch_add_explicit(&st->failed, 1, memory_order_relaxed);
-            } else {
-                sale_order_commit(r.order);
-                check_answer(st, u, q, &r);
-                atomic_fetch_add_explicit(&st->reserved, 1, memory_order_relaxed);
+            /* The "store" settles reservations in batches of 8, so that repeats from
+             * other threads find them in flight and wait. */
+            pend[npend].o = r.order;
+            pend[npend].u = u;
+            pend[npend++].q = q;
+            if (npend == 8) {
+                settle_pending(st, pend, npend, x);
+                npend = 0;
             }
         }
     }
+    settle_pending(st, pend, npend, x);
     free(spare);
     return NULL;
 }
@@ -392,7 +416,7 @@ struct race {
 
 struct race_arg {
     struct race *rc;
-    int role; /* 0 payer, 1 canceller, 2 expirer */
+    int role; /* 0-2: rotating pay / cancel / expire; 3: expiry walks */
     unsigned seed;
 };
 
@@ -420,21 +444,28 @@ static bool race_all_final(struct race *rc)
     return true;
 }
 
+static pthread_barrier_t g_race_go;
+
+/* Every thread sweeps the orders in the same order, so that on two cores the
+ * threads hit the same order at the same moment; the role (pay, cancel, expire)
+ * rotates per thread and per order. A fifth of the writes fail (back to RESERVED),
+ * so sweeps repeat until every order is final. */
 static void *race_thread(void *p)
 {
     struct race_arg *a = p;
     struct race *rc = a->rc;
+    pthread_barrier_wait(&g_race_go);
     while (!race_all_final(rc)) {
-        if (a->role == 2) {
+        if (a->role == 3) {
             sale_expire_due(rc->s, T0 + 60000, race_expired, a);
             continue;
         }
-        for (int k = 0; k < RACE_ORDERS; k++) {
+        for (int i = 0; i < RACE_ORDERS; i++) {
             a->seed = a->seed * 1103515245u + 12345u;
-            int i = (int)((a->seed >> 8) % RACE_ORDERS);
-            bool ok = (a->seed >> 20) % 5 != 0; /* 1 in 5 writes fails */
+            bool ok = (a->seed >> 20) % 5 != 0;
             struct sale_order *o = rc->o[i];
-            if (a->role == 0) {
+            int role = (a->role + i) % 3;
+            if (role == 0) {
                 if (sale_order_pay_begin(o) == SALE_TR_STARTED) {
                     sale_order_pay_end(o, ok);
                     if (ok) {
@@ -442,12 +473,16 @@ static void *race_thread(void *p)
                         atomic_fetch_add(&rc->paid, 1);
                     }
                 }
-            } else if (sale_order_cancel_begin(o) == SALE_TR_STARTED) {
-                sale_order_cancel_end(o, ok);
-                if (ok) {
-                    atomic_fetch_add(&rc->wins[i], 1);
-                    atomic_fetch_add(&rc->cancelled, 1);
+            } else if (role == 1) {
+                if (sale_order_cancel_begin(o) == SALE_TR_STARTED) {
+                    sale_order_cancel_end(o, ok);
+                    if (ok) {
+                        atomic_fetch_add(&rc->wins[i], 1);
+                        atomic_fetch_add(&rc->cancelled, 1);
+                    }
                 }
+            } else if (sale_order_expire_begin(o, T0 + 60000)) {
+                race_expired(a, o);
             }
         }
     }
@@ -472,14 +507,16 @@ static void test_stress_transitions(void **state)
         rc->o[i] = r.order;
     }
     assert_int_equal(sale_left(rc->s), 0);
-    pthread_t th[6];
-    struct race_arg args[6];
-    for (int i = 0; i < 6; i++) {
-        args[i] = (struct race_arg){rc, i % 3, (unsigned)i * 7919u + 1};
+    pthread_t th[4];
+    struct race_arg args[4];
+    pthread_barrier_init(&g_race_go, NULL, 4);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct race_arg){rc, i, (unsigned)i * 7919u + 1};
         pthread_create(&th[i], NULL, race_thread, &args[i]);
     }
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&g_race_go);
     for (int i = 0; i < RACE_ORDERS; i++)
         assert_int_equal(atomic_load(&rc->wins[i]), 1); /* each resolved exactly once */
     int paid = atomic_load(&rc->paid), released = atomic_load(&rc->cancelled) +
