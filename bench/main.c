@@ -37,7 +37,7 @@ static void usage(FILE *f)
 "  --inflight K (256 handshakes per process)  --src-addrs K (16)\n"
 "  --room NAME (bench-<pid>-<time>)  --rooms K (1)\n"
 "  --duration S (10)  --drain S (3)  --ready-timeout S (60)\n"
-"  --rate R|max (20 per room)  --window W (8)  --size B (64)  --priority high|low (high)\n"
+"  --rate R|max (20 per room)  --window W (32)  --size B (64)  --priority high|low (high)\n"
 "  --like-rate F (5 per viewer per s)  --like-n K (0: 1..100)\n"
 "  --churn-rate F (viewers/10 per s)\n"
 "  --stock S (100)  --spread-ms MS (1000)  --sale ID (bench-sale)  --redis HOST:PORT\n"
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     cfg.drain = 3;
     cfg.ready_timeout = 60;
     cfg.rate = 20;
-    cfg.window = 8;
+    cfg.window = 32;
     cfg.size = 64;
     cfg.prio_high = true;
     cfg.like_rate = -1;

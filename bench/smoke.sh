@@ -1,0 +1,98 @@
+#!/bin/sh
+# smoke.sh: a small run of every livegw-bench scenario, so the harness cannot rot.
+#   smoke.sh [LIVEGW_BENCH [LIVEGW]]
+# Starts its own gateway on a free loopback port (and nginx+nchan when installed), runs each
+# scenario with a few hundred viewers for a few seconds, tears everything down whatever
+# happens, and exits non-zero when a scenario fails. `rush` counts as passed while the gateway
+# answers "gateway has no sales yet" (exit 2); it must pass once the gateway has sales.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bench=${1:-$here/../build/bench/livegw-bench}
+livegw=${2:-$here/../build/gateway/livegw}
+[ -x "$bench" ] || { echo "smoke: $bench not built" >&2; exit 1; }
+[ -x "$livegw" ] || { echo "smoke: $livegw not built" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/livegw-smoke.XXXXXX)
+gw_pid=
+nchan_port=
+cleanup() {
+    [ -n "$gw_pid" ] && kill -TERM "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
+    [ -n "$nchan_port" ] && "$here/nchan/nchan.sh" stop "$work/nchan" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+secret=smoke-$$
+start_gateway() {
+    for attempt in 1 2 3 4 5; do
+        port=$(( (($$ * 31 + attempt * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 20000) + 30000 ))
+        "$livegw" --listen "127.0.0.1:$port" --secret "$secret" --threads 2 \
+            >"$work/gateway.log" 2>&1 &
+        gw_pid=$!
+        i=0
+        while [ $i -lt 50 ]; do
+            if ! kill -0 "$gw_pid" 2>/dev/null; then break; fi
+            if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -TERM "$gw_pid" 2>/dev/null
+        wait "$gw_pid" 2>/dev/null
+        gw_pid=
+    done
+    echo "smoke: the gateway did not start:" >&2
+    cat "$work/gateway.log" >&2
+    return 1
+}
+
+fails=0
+run() {
+    name=$1
+    shift
+    echo "--- smoke: $name"
+    "$bench" "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+    grep -v '^{' "$work/out" | grep -E "FAILED|result|deliveries per|publish -> delivery|viewers ready" || true
+    if [ "$name" = rush ] && [ $rc -eq 2 ] && grep -q "gateway has no sales yet" "$work/out"; then
+        echo "    (skipped: gateway has no sales yet)"
+        return 0
+    fi
+    if [ $rc -ne 0 ]; then
+        echo "smoke: $name FAILED (exit $rc)" >&2
+        cat "$work/out" "$work/err" >&2
+        fails=$((fails + 1))
+    fi
+}
+
+start_gateway || exit 1
+gw="--url ws://127.0.0.1:$port --secret $secret --server-pid $gw_pid --src-addrs 4"
+run idle idle $gw --viewers 300 --duration 1
+run fanout fanout $gw --viewers 300 --rate 20 --duration 2 --drain 2
+run fanout-rooms fanout $gw --viewers 300 --rooms 10 --rate 5 --duration 2 --drain 2 --procs 2
+run fanout-max fanout $gw --viewers 300 --rate max --duration 2 --drain 2
+run fanout-http fanout $gw --viewers 200 --rate 20 --pub http --duration 2 --drain 2
+run fanout-low fanout $gw --viewers 200 --rate 10 --priority low --duration 2 --drain 2
+run likes likes $gw --viewers 300 --duration 2 --drain 2
+run churn churn $gw --viewers 300 --churn-rate 100 --duration 2 --drain 2
+run rush rush $gw --viewers 200 --stock 50 --spread-ms 500 --drain 2
+
+if command -v nginx >/dev/null 2>&1 && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
+    nchan_port=$(( port + 1 ))
+    "$here/nchan/nchan.sh" start "$nchan_port" "$work/nchan" >"$work/nchan.log" 2>&1 &
+    i=0
+    while [ $i -lt 50 ] && ! curl -fs -X POST -d x "http://127.0.0.1:$nchan_port/pub?id=probe" >/dev/null 2>&1; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    run fanout-nchan fanout --target nchan --pub-url "http://127.0.0.1:$nchan_port/pub?id=smoke$$" \
+        --viewers 300 --rate 20 --duration 2 --drain 2 --src-addrs 4
+else
+    echo "--- smoke: fanout-nchan skipped (nginx + libnginx-mod-nchan not installed)"
+fi
+
+if [ $fails -ne 0 ]; then
+    echo "smoke: $fails scenario(s) failed" >&2
+    exit 1
+fi
+echo "smoke: all scenarios passed"
