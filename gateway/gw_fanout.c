@@ -70,6 +70,28 @@ static int skip_forward(struct gw_worker *w, struct gw_shard *s, struct gw_conn 
     return 0;
 }
 
+static int write_stream(struct gw_worker *w, struct gw_conn *c);
+
+/* Hands c its new stream bytes. A viewer that is caught up, has nothing queued and
+ * whose socket can take data is written right now: one send, and no POLLOUT arming
+ * and disarming (two epoll_ctl calls) around it. Anyone else waits for a writable
+ * callback. */
+static void deliver_now(struct gw_worker *w, struct gw_conn *c)
+{
+    if (c->want_write || c->close_code || c->q_head < c->q.n || !c->shard ||
+        c->cursor >= c->shard->head || lws_send_pipe_choked(c->wsi)) {
+        gw_conn_want_write(c);
+        return;
+    }
+    if (write_stream(w, c) < 0) {
+        /* The socket failed: let lws close it from its own loop. */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (c->cursor < c->shard->head)
+        gw_conn_want_write(c);
+}
+
 /* Appends the events of `in` (consumed) and the coalesced state updates to the shard
  * stream as one batch, then asks every viewer for a write. `seq` is the room seq the
  * shard has now taken everything up to. */
@@ -151,9 +173,9 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         if (c->close_code != 4009) {
             if (s->head - c->cursor > max_lag)
                 skip_forward(w, s, c);
+            deliver_now(w, c);
             if (c->close_code != 4009 && c->cursor < min_cursor)
                 min_cursor = c->cursor;
-            gw_conn_want_write(c);
         }
     } lws_end_foreach_dll_safe(d, d1);
     shard_trim(s, min_cursor);

@@ -132,12 +132,6 @@ static int accept_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
     }
 }
 
-static const struct lws_protocols protocols[] = {
-    {"livegw", gw_conn_callback, sizeof(struct gw_conn), 0, 0, NULL, 0},
-    {"livegw-accept", accept_callback, 0, 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
 /* ---- draining ----------------------------------------------------------------------- */
 
 static void on_drain_poll(lws_sorted_usec_list_t *sul)
@@ -213,7 +207,6 @@ static int worker_setup(struct gw_worker *w)
     memset(&info, 0, sizeof(info));
     info.vhost_name = "default";
     info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-    info.protocols = protocols;
     info.retry_and_idle_policy = &w->retry;
     info.timeout_secs = 10;
     info.keepalive_timeout = 30;
@@ -223,6 +216,14 @@ static int worker_setup(struct gw_worker *w)
         info.ssl_cert_filepath = cfg->tls_cert;
         info.ssl_private_key_filepath = cfg->tls_key;
     }
+    /* rx_buffer_size bounds the memory of an idle connection; tx_packet_size lets one
+     * write carry a whole batch instead of lws cutting it at its service buffer size
+     * and copying the rest. */
+    w->protocols[0] = (struct lws_protocols){"livegw", gw_conn_callback, sizeof(struct gw_conn),
+                                             (size_t)cfg->rx_buffer, 0, NULL,
+                                             (size_t)4 * 1024 * 1024};
+    w->protocols[1] = (struct lws_protocols){"livegw-accept", accept_callback, 0, 0, 0, NULL, 0};
+    info.protocols = w->protocols;
     w->vh = lws_create_vhost(w->ctx, &info);
     if (!w->vh) {
         gw_err("worker %d: lws_create_vhost failed (TLS files readable?)", w->idx);
@@ -251,12 +252,12 @@ static void *worker_main(void *arg)
 
     if (!ok)
         atomic_store_explicit(&srv->failed, 1, memory_order_relaxed);
-    /* Nobody wakes another thread's context before every context exists. */
+    w->started = ok;
+    /* Nobody wakes another thread's context before every context exists; the barrier
+     * also publishes `started` and `failed` to every thread. */
     pthread_barrier_wait(&srv->ready);
-    if (ok && !atomic_load_explicit(&srv->failed, memory_order_relaxed)) {
-        w->started = true;
+    if (ok && !atomic_load_explicit(&srv->failed, memory_order_relaxed))
         ev_run(w->loop, 0);
-    }
     lws_sul_cancel(&w->tick_sul);
     lws_sul_cancel(&w->drain_sul);
     lws_sul_cancel(&w->accept_sul);

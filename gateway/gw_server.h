@@ -40,6 +40,7 @@ struct gw_worker {
     bool accept_paused;
 
     lws_retry_bo_t retry; /* ping / hang-up policy of the vhost */
+    struct lws_protocols protocols[3]; /* the vhost's protocols (outlive it) */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t accept_sul;
     lws_sorted_usec_list_t drain_sul;

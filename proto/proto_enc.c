@@ -335,7 +335,7 @@ void proto_enc_comment(struct proto_buf *b, uint64_t seq, const char *id, const 
                        const char *nick, const char *text, int64_t ts_ms)
 {
     begin_msg(b, "comment");
-    proto_json_uint(b, "seq", seq);
+    put_seq(b, seq); /* 0: a comment sampled out of the room stream carries no seq */
     proto_json_cstr(b, "id", id);
     proto_json_cstr(b, "uid", uid);
     /* The contract: without a nick, the uid is shown. */

@@ -79,6 +79,8 @@ const char *proto_err_name(enum proto_err e);
 /* Each appends one complete JSON object to b (b is not reset first). String arguments
  * are NUL-terminated valid UTF-8; `req` may be NULL (then the field is omitted). */
 
+/* seq == 0 omits `seq`: a comment kept out of the room stream by sampling reaches only
+ * its author and the hosts, as a targeted message. */
 void proto_enc_comment(struct proto_buf *b, uint64_t seq, const char *id, const char *uid,
                        const char *nick, const char *text, int64_t ts_ms);
 void proto_enc_comment_deleted(struct proto_buf *b, uint64_t seq, const char *id);
