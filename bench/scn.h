@@ -14,6 +14,21 @@ int scn_rush(struct bench_cfg *cfg);
 int scn_churn(struct bench_cfg *cfg);
 int scn_idle(struct bench_cfg *cfg);
 
+/* The gateway's /metrics, parsed: every sample line as name (with labels) and value. */
+#define SCRAPE_MAX 160
+struct scrape {
+    int n;
+    char name[SCRAPE_MAX][96];
+    double v[SCRAPE_MAX];
+};
+
+/* Fetches the gateway's GET /metrics. Returns 0, or -1 (s->n is then 0). */
+int scn_scrape(const struct bench_cfg *cfg, struct scrape *s);
+
+/* Reports the server's own counters between two scrapes: drops by class, messages per write,
+ * replays, rate limiting. Nothing when either scrape failed. */
+void scn_report_scrape(struct rep *r, const struct scrape *before, const struct scrape *after);
+
 /* Shared report sections (scn_common.c). */
 void scn_report_setup(struct rep *r, const struct coord *c);
 void scn_report_connections(struct rep *r, const struct coord *c);

@@ -20,6 +20,8 @@ int scn_churn(struct bench_cfg *cfg)
         return scn_end(r, &c, 2);
     }
     coord_wait_ready(&c);
+    static struct scrape m0, m1;
+    scn_scrape(cfg, &m0);
     coord_run(&c);
     uint64_t t_end = c.t_run + (uint64_t)(cfg->duration * 1e9);
     double interval = 1e9 / (cfg->rate * cfg->rooms);
@@ -42,6 +44,7 @@ int scn_churn(struct bench_cfg *cfg)
         coord_tick(&c);
     }
     int status = coord_finish(&c) < 0 ? 1 : 0;
+    scn_scrape(cfg, &m1);
     const struct bench_slot *t = c.tot;
     scn_report_setup(r, &c);
     rep_num(r, "rate", "notices per second per room", cfg->rate, 1, "msg/s");
@@ -58,6 +61,7 @@ int scn_churn(struct bench_cfg *cfg)
     rep_int(r, "lost", "lost (publisher counter)", (int64_t)t->lost_pub);
     rep_int(r, "behind", "viewers not at the last seq", (int64_t)t->behind);
     rep_int(r, "reconnecting_at_end", "viewers still reconnecting", (int64_t)t->unready_at_end);
+    scn_report_scrape(r, &m0, &m1);
     scn_report_resources(r, &c, t->delivered);
     if (c.ready_at_run < (uint64_t)cfg->viewers)
         rep_fail(r, "only %llu of %d viewers got in", (unsigned long long)c.ready_at_run,

@@ -2,8 +2,82 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "httpc.h"
 #include "plot.h"
 #include "scn.h"
+
+int scn_scrape(const struct bench_cfg *cfg, struct scrape *s)
+{
+    s->n = 0;
+    if (cfg->target != TGT_GATEWAY)
+        return -1;
+    struct httpc h;
+    httpc_init(&h, &cfg->dst, cfg->host_hdr);
+    const char *body;
+    size_t len;
+    int rc = httpc_request(&h, "GET", "/metrics", NULL, "", 0, &body, &len);
+    if (rc == 200) {
+        const char *p = body, *end = body + len;
+        while (p < end && s->n < SCRAPE_MAX) {
+            const char *eol = memchr(p, '\n', (size_t)(end - p));
+            if (!eol)
+                eol = end;
+            const char *sp = memchr(p, ' ', (size_t)(eol - p));
+            if (*p != '#' && sp && (size_t)(sp - p) < sizeof(s->name[0])) {
+                memcpy(s->name[s->n], p, (size_t)(sp - p));
+                s->name[s->n][sp - p] = '\0';
+                s->v[s->n] = strtod(sp + 1, NULL);
+                s->n++;
+            }
+            p = eol + 1;
+        }
+    }
+    httpc_fini(&h);
+    return rc == 200 ? 0 : -1;
+}
+
+static double metric(const struct scrape *s, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->name[i], name) == 0)
+            return s->v[i];
+    return 0;
+}
+
+void scn_report_scrape(struct rep *r, const struct scrape *a, const struct scrape *b)
+{
+    if (!a->n || !b->n)
+        return;
+#define D(name) (metric(b, name) - metric(a, name))
+    char drops[180] = "";
+    size_t o = 0;
+    static const char prefix[] = "livegw_dropped_total{class=\"";
+    for (int i = 0; i < b->n && o < sizeof(drops); i++) {
+        if (strncmp(b->name[i], prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        const char *cls = b->name[i] + sizeof(prefix) - 1;
+        int cl = (int)strcspn(cls, "\"");
+        o += (size_t)snprintf(drops + o, sizeof(drops) - o, "%s%.*s=%.0f", o ? " " : "", cl, cls,
+                              D(b->name[i]));
+    }
+    if (drops[0])
+        rep_str(r, "server_drops", "server drops by class (/metrics)", drops);
+    double writes = D("livegw_writes_total");
+    if (writes > 0)
+        rep_num(r, "server_msgs_per_write", "server messages per write",
+                D("livegw_messages_out_total") / writes, 1, "");
+    rep_int(r, "server_4009", "server closes 4009 (/metrics)",
+            (int64_t)D("livegw_closes_total{code=\"4009\"}"));
+    rep_int(r, "server_rate_limited", "server rate-limited msgs (/metrics)",
+            (int64_t)D("livegw_rate_limited_total"));
+    rep_int(r, "server_replayed", "server replayed on resume (/metrics)",
+            (int64_t)D("livegw_replayed_total"));
+    rep_int(r, "server_replay_gaps", "server resumes past the window",
+            (int64_t)D("livegw_replay_gaps_total"));
+#undef D
+}
 
 void scn_report_setup(struct rep *r, const struct coord *c)
 {

@@ -82,6 +82,8 @@ int scn_fanout(struct bench_cfg *cfg)
         scn_report_connections(r, &c);
         return scn_end(r, &c, 2);
     }
+    static struct scrape m0, m1;
+    scn_scrape(cfg, &m0);
     coord_run(&c);
     publish_loop(&c);
     pub_wait_idle(&c.pub, 5000);
@@ -94,6 +96,7 @@ int scn_fanout(struct bench_cfg *cfg)
     }
     if (coord_finish(&c) < 0)
         status = 1;
+    scn_scrape(cfg, &m1);
     const struct bench_slot *t = c.tot;
 
     scn_report_setup(r, &c);
@@ -140,6 +143,7 @@ int scn_fanout(struct bench_cfg *cfg)
     }
     if (t->bad_msgs)
         rep_int(r, "bad_msgs", "unparsable bench messages", (int64_t)t->bad_msgs);
+    scn_report_scrape(r, &m0, &m1);
     scn_report_resources(r, &c, t->delivered);
     char title[160];
     snprintf(title, sizeof(title), "fanout %s: %d viewers, %s, %s msg/s", 

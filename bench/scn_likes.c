@@ -19,6 +19,8 @@ int scn_likes(struct bench_cfg *cfg)
         return scn_end(r, &c, 2);
     }
     coord_wait_ready(&c);
+    static struct scrape m0, m1;
+    scn_scrape(cfg, &m0);
     coord_run(&c);
     uint64_t t_end = c.t_run + (uint64_t)(cfg->duration * 1e9);
     while (bench_now_ns() < t_end) {
@@ -32,6 +34,7 @@ int scn_likes(struct bench_cfg *cfg)
         coord_tick(&c);
     }
     int status = coord_finish(&c) < 0 ? 1 : 0;
+    scn_scrape(cfg, &m1);
     const struct bench_slot *t = c.tot;
     scn_report_setup(r, &c);
     rep_num(r, "like_rate", "like frames per second (asked)", cfg->like_rate, 0, "/s");
@@ -43,6 +46,7 @@ int scn_likes(struct bench_cfg *cfg)
     rep_int(r, "likes_final_min", "final total seen (lowest viewer)", t->likes_final_min);
     rep_int(r, "likes_final_max", "final total seen (highest viewer)", t->likes_final_max);
     rep_int(r, "likes_viewers", "viewers that saw a total", (int64_t)t->likes_viewers);
+    scn_report_scrape(r, &m0, &m1);
     scn_report_resources(r, &c, 0);
     if (c.ready_at_run < (uint64_t)cfg->viewers)
         rep_fail(r, "only %llu of %d viewers got in", (unsigned long long)c.ready_at_run,
