@@ -41,10 +41,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define ARENA_CHUNK (1024u * 1024u)
+#define ARENA_CHUNK  (1024u * 1024u)
 #define ORDER_ID_MAX 56
-#define REQ_PENDING 0
-#define REQ_DONE 1
+#define REQ_PENDING  0
+#define REQ_DONE     1
 
 /* ---- arena --------------------------------------------------------------------------- */
 
@@ -83,15 +83,15 @@ struct sale_book {
  * that a repeat is answered from this record alone, without touching the uid's. */
 struct req {
     struct req *next;
-    uint64_t hash;           /* of uid and req */
-    atomic_int state;        /* REQ_PENDING, then REQ_DONE once */
-    enum sale_code code;     /* written before state becomes DONE */
+    uint64_t hash;       /* of uid and req */
+    atomic_int state;    /* REQ_PENDING, then REQ_DONE once */
+    enum sale_code code; /* written before state becomes DONE */
     struct sale_order *order;
     struct buyer *buyer;
     _Atomic(struct sale_waiter *) waiters;
     uint8_t ulen;
     uint16_t rlen;
-    char key[];              /* uid, NUL, req, NUL */
+    char key[]; /* uid, NUL, req, NUL */
 };
 
 struct buyer {
@@ -155,8 +155,7 @@ static void chunk_push(struct sale_book *b, struct chunk *c)
     /* Release: the chunk's header is complete before destroy can walk it; destroy
      * runs after every user thread stopped, so this is belt and braces. */
     c->next = atomic_load_explicit(&b->chunks, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&b->chunks, &c->next, c,
-                                                  memory_order_release,
+    while (!atomic_compare_exchange_weak_explicit(&b->chunks, &c->next, c, memory_order_release,
                                                   memory_order_relaxed))
         ;
 }
@@ -244,12 +243,18 @@ static size_t pow2_at_least(size_t n)
 enum proto_err sale_code_err(enum sale_code c)
 {
     switch (c) {
-    case SALE_OK: return 0;
-    case SALE_NOT_STARTED: return PROTO_ERR_NOT_STARTED;
-    case SALE_ENDED: return PROTO_ERR_ENDED;
-    case SALE_SOLD_OUT: return PROTO_ERR_SOLD_OUT;
-    case SALE_LIMIT_EXCEEDED: return PROTO_ERR_LIMIT_EXCEEDED;
-    case SALE_UNAVAILABLE: return PROTO_ERR_UNAVAILABLE;
+    case SALE_OK:
+        return 0;
+    case SALE_NOT_STARTED:
+        return PROTO_ERR_NOT_STARTED;
+    case SALE_ENDED:
+        return PROTO_ERR_ENDED;
+    case SALE_SOLD_OUT:
+        return PROTO_ERR_SOLD_OUT;
+    case SALE_LIMIT_EXCEEDED:
+        return PROTO_ERR_LIMIT_EXCEEDED;
+    case SALE_UNAVAILABLE:
+        return PROTO_ERR_UNAVAILABLE;
     }
     return PROTO_ERR_UNAVAILABLE;
 }
@@ -257,12 +262,18 @@ enum proto_err sale_code_err(enum sale_code c)
 const char *sale_code_msg(enum sale_code c)
 {
     switch (c) {
-    case SALE_OK: return "ok";
-    case SALE_NOT_STARTED: return "the sale has not started";
-    case SALE_ENDED: return "the sale has ended";
-    case SALE_SOLD_OUT: return "sold out";
-    case SALE_LIMIT_EXCEEDED: return "over the limit per viewer";
-    case SALE_UNAVAILABLE: return "orders are unavailable, nothing was taken";
+    case SALE_OK:
+        return "ok";
+    case SALE_NOT_STARTED:
+        return "the sale has not started";
+    case SALE_ENDED:
+        return "the sale has ended";
+    case SALE_SOLD_OUT:
+        return "sold out";
+    case SALE_LIMIT_EXCEEDED:
+        return "over the limit per viewer";
+    case SALE_UNAVAILABLE:
+        return "orders are unavailable, nothing was taken";
     }
     return "?";
 }
@@ -270,16 +281,26 @@ const char *sale_code_msg(enum sale_code c)
 const char *sale_order_state_name(enum sale_order_state st)
 {
     switch (st) {
-    case SALE_ORDER_PENDING: return "pending";
-    case SALE_ORDER_RESERVED: return "reserved";
-    case SALE_ORDER_PAYING: return "paying";
-    case SALE_ORDER_CANCELLING: return "cancelling";
-    case SALE_ORDER_EXPIRING: return "expiring";
-    case SALE_ORDER_PAID: return "paid";
-    case SALE_ORDER_CANCELLED: return "cancelled";
-    case SALE_ORDER_EXPIRED: return "expired";
-    case SALE_ORDER_VOIDING: return "voiding";
-    case SALE_ORDER_ABORTED: return "aborted";
+    case SALE_ORDER_PENDING:
+        return "pending";
+    case SALE_ORDER_RESERVED:
+        return "reserved";
+    case SALE_ORDER_PAYING:
+        return "paying";
+    case SALE_ORDER_CANCELLING:
+        return "cancelling";
+    case SALE_ORDER_EXPIRING:
+        return "expiring";
+    case SALE_ORDER_PAID:
+        return "paid";
+    case SALE_ORDER_CANCELLED:
+        return "cancelled";
+    case SALE_ORDER_EXPIRED:
+        return "expired";
+    case SALE_ORDER_VOIDING:
+        return "voiding";
+    case SALE_ORDER_ABORTED:
+        return "aborted";
     }
     return "?";
 }
@@ -330,8 +351,8 @@ static uint64_t sale_key_hash(const char *room, const char *sale)
     return hash_mix(hash_bytes(h, sale, strlen(sale)));
 }
 
-static struct sale *bucket_find(struct sale *from, struct sale *stop, uint64_t h,
-                                const char *room, const char *id)
+static struct sale *bucket_find(struct sale *from, struct sale *stop, uint64_t h, const char *room,
+                                const char *id)
 {
     for (struct sale *s = from; s != stop; s = s->next_in_bucket)
         if (s->hash == h && strcmp(s->room, room) == 0 && strcmp(s->id, id) == 0)
@@ -356,8 +377,8 @@ static bool params_ok(const struct sale_params *p)
            p->ends_at_ms > 0;
 }
 
-static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t left,
-                       bool ended, struct sale **out)
+static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t left, bool ended,
+                       struct sale **out)
 {
     if (!params_ok(p))
         return -EINVAL;
@@ -419,8 +440,7 @@ static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t
     /* Iteration list. Release pairs with the acquire in sale_book_first. */
     s->next_in_book = atomic_load_explicit(&b->sales, memory_order_relaxed);
     while (!atomic_compare_exchange_weak_explicit(&b->sales, &s->next_in_book, s,
-                                                  memory_order_release,
-                                                  memory_order_relaxed))
+                                                  memory_order_release, memory_order_relaxed))
         ;
     *out = s;
     return 0;
@@ -431,8 +451,8 @@ int sale_book_start(struct sale_book *b, const struct sale_params *p, struct sal
     return sale_insert(b, p, p ? p->stock : 0, false, out);
 }
 
-int sale_book_restore(struct sale_book *b, const struct sale_params *p, int64_t left,
-                      bool ended, struct sale **out)
+int sale_book_restore(struct sale_book *b, const struct sale_params *p, int64_t left, bool ended,
+                      struct sale **out)
 {
     if (left < 0)
         left = 0;
@@ -488,15 +508,42 @@ void sale_view(const struct sale *s, int64_t now_ms, struct proto_sale_view *v)
     v->starts_at = s->starts_at;
 }
 
-const char *sale_room(const struct sale *s) { return s->room; }
-const char *sale_id(const struct sale *s) { return s->id; }
-const char *sale_sku(const struct sale *s) { return s->sku; }
-int64_t sale_price(const struct sale *s) { return s->price; }
-int64_t sale_stock(const struct sale *s) { return s->stock; }
-int32_t sale_limit(const struct sale *s) { return s->limit; }
-int64_t sale_ends_at(const struct sale *s) { return s->ends_at; }
-int64_t sale_starts_at(const struct sale *s) { return s->starts_at; }
-int64_t sale_pay_window(const struct sale *s) { return s->pay_window; }
+const char *sale_room(const struct sale *s)
+{
+    return s->room;
+}
+const char *sale_id(const struct sale *s)
+{
+    return s->id;
+}
+const char *sale_sku(const struct sale *s)
+{
+    return s->sku;
+}
+int64_t sale_price(const struct sale *s)
+{
+    return s->price;
+}
+int64_t sale_stock(const struct sale *s)
+{
+    return s->stock;
+}
+int32_t sale_limit(const struct sale *s)
+{
+    return s->limit;
+}
+int64_t sale_ends_at(const struct sale *s)
+{
+    return s->ends_at;
+}
+int64_t sale_starts_at(const struct sale *s)
+{
+    return s->starts_at;
+}
+int64_t sale_pay_window(const struct sale *s)
+{
+    return s->pay_window;
+}
 
 void sale_poll(struct sale *s, int64_t now_ms, struct sale_change *c)
 {
@@ -521,8 +568,8 @@ void sale_counts_get(const struct sale *s, struct sale_counts *c)
 
 /* ---- per-uid table and req memory ------------------------------------------------------ */
 
-static struct buyer *buyer_scan(struct buyer *from, struct buyer *stop, uint64_t h,
-                                const char *uid, size_t len)
+static struct buyer *buyer_scan(struct buyer *from, struct buyer *stop, uint64_t h, const char *uid,
+                                size_t len)
 {
     for (struct buyer *x = from; x != stop; x = x->next)
         if (x->hash == h && x->len == len && memcmp(x->uid, uid, len) == 0)
@@ -562,8 +609,8 @@ static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, cons
                             size_t ulen, const char *r, size_t rlen)
 {
     for (struct req *x = from; x != stop; x = x->next)
-        if (x->hash == h && x->ulen == ulen && x->rlen == rlen &&
-            memcmp(x->key, uid, ulen) == 0 && memcmp(x->key + ulen + 1, r, rlen) == 0)
+        if (x->hash == h && x->ulen == ulen && x->rlen == rlen && memcmp(x->key, uid, ulen) == 0 &&
+            memcmp(x->key + ulen + 1, r, rlen) == 0)
             return x;
     return NULL;
 }
@@ -571,8 +618,8 @@ static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, cons
 /* Finds the (uid, req) record of the sale, or inserts it as PENDING owned by the
  * caller (*claimed) when may_claim; returns NULL when it is new and may_claim is
  * false. The uid's record is looked up (or created) only when claiming. */
-static struct req *req_get(struct sale *s, const char *uid, size_t ulen, const char *r,
-                           size_t rlen, bool may_claim, bool *claimed)
+static struct req *req_get(struct sale *s, const char *uid, size_t ulen, const char *r, size_t rlen,
+                           bool may_claim, bool *claimed)
 {
     *claimed = false;
     uint64_t h = hash_mix(hash_bytes(hash_bytes(HASH_SEED, uid, ulen + 1), r, rlen));
@@ -625,8 +672,7 @@ static void req_settle(struct req *r, enum sale_code code, struct sale_order *o)
     /* Acquire: pairs with the release CAS of each pushed waiter, so its fields are
      * visible here. Release: a pusher that then loads the sentinel (acquire) sees
      * DONE and the result stored above. */
-    struct sale_waiter *w = atomic_exchange_explicit(&r->waiters, &g_closed,
-                                                     memory_order_acq_rel);
+    struct sale_waiter *w = atomic_exchange_explicit(&r->waiters, &g_closed, memory_order_acq_rel);
     struct sale_result res;
     req_result(r, &res);
     while (w) {
@@ -685,8 +731,7 @@ struct sale_order *sale_book_order_find(struct sale_book *b, const char *id)
 {
     uint64_t h = order_id_hash(id);
     /* Acquire: pairs with the release CAS in order_publish. */
-    return table_find(atomic_load_explicit(&b->orders[h & b->omask], memory_order_acquire), h,
-                      id);
+    return table_find(atomic_load_explicit(&b->orders[h & b->omask], memory_order_acquire), h, id);
 }
 
 /* Makes an initialised order findable by id and by its sale's expiry walk. Ids made
@@ -697,8 +742,8 @@ static void order_publish(struct sale *s, struct sale_order *o)
     _Atomic(struct sale_order *) *slot = &b->orders[o->hash & b->omask];
     o->next_in_table = atomic_load_explicit(slot, memory_order_relaxed);
     /* Release: the order's fields are visible to finders (acquire loads). */
-    while (!atomic_compare_exchange_weak_explicit(slot, &o->next_in_table, o,
-                                                  memory_order_release, memory_order_relaxed))
+    while (!atomic_compare_exchange_weak_explicit(slot, &o->next_in_table, o, memory_order_release,
+                                                  memory_order_relaxed))
         ;
     o->next_in_sale = atomic_load_explicit(&s->orders, memory_order_relaxed);
     /* Release: pairs with the acquire in sale_expire_due. */
@@ -707,9 +752,9 @@ static void order_publish(struct sale *s, struct sale_order *o)
         ;
 }
 
-static struct sale_order *order_new(struct sale *s, struct buyer *by, struct req *r,
-                                    int32_t qty, const char *from, int64_t created,
-                                    int64_t pay_by, enum sale_order_state st)
+static struct sale_order *order_new(struct sale *s, struct buyer *by, struct req *r, int32_t qty,
+                                    const char *from, int64_t created, int64_t pay_by,
+                                    enum sale_order_state st)
 {
     struct sale_order *o = arena_alloc(s->book, sizeof(*o), 8);
     o->sale = s;
@@ -744,8 +789,7 @@ static enum sale_code reserve(struct sale *s, struct buyer *by, int32_t qty, int
         if (used + qty > s->limit)
             return SALE_LIMIT_EXCEEDED;
     } while (!atomic_compare_exchange_weak_explicit(&by->used, &used, used + qty,
-                                                    memory_order_relaxed,
-                                                    memory_order_relaxed));
+                                                    memory_order_relaxed, memory_order_relaxed));
     do {
         if (left < qty) {
             /* Relaxed: gives back what this call took a moment ago. */
@@ -753,8 +797,7 @@ static enum sale_code reserve(struct sale *s, struct buyer *by, int32_t qty, int
             return SALE_SOLD_OUT;
         }
     } while (!atomic_compare_exchange_weak_explicit(&s->left, &left, left - qty,
-                                                    memory_order_relaxed,
-                                                    memory_order_relaxed));
+                                                    memory_order_relaxed, memory_order_relaxed));
     return SALE_OK;
 }
 
@@ -781,8 +824,8 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
         out->order = NULL;
         return SALE_PLACE_DONE;
     }
-    struct sale_order *o = order_new(s, by, r, a->qty, a->from, now_ms,
-                                     now_ms + s->pay_window, SALE_ORDER_PENDING);
+    struct sale_order *o =
+        order_new(s, by, r, a->qty, a->from, now_ms, now_ms + s->pay_window, SALE_ORDER_PENDING);
     uint64_t n = atomic_fetch_add_explicit(&s->book->order_seq, 1, memory_order_relaxed) + 1;
     /* Relaxed: the sequence only has to be unique. */
     char seq36[16], tmp[16];
@@ -808,13 +851,11 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
 /* Moves an order out of a state that the caller owns. acq_rel: release publishes
  * what the owner did before (for instance the stock it returned), acquire keeps the
  * owner's later steps after it. */
-static void order_move(struct sale_order *o, enum sale_order_state from,
-                       enum sale_order_state to)
+static void order_move(struct sale_order *o, enum sale_order_state from, enum sale_order_state to)
 {
     int expected = from;
     bool ok = atomic_compare_exchange_strong_explicit(&o->state, &expected, to,
-                                                      memory_order_acq_rel,
-                                                      memory_order_relaxed);
+                                                      memory_order_acq_rel, memory_order_relaxed);
     assert(ok && "order transition by a caller that does not own it");
     (void)ok;
 }
@@ -855,20 +896,43 @@ enum sale_order_state sale_order_state(const struct sale_order *o)
     return (enum sale_order_state)atomic_load_explicit(&o->state, memory_order_acquire);
 }
 
-const char *sale_order_id(const struct sale_order *o) { return o->id; }
-struct sale *sale_order_sale(const struct sale_order *o) { return o->sale; }
-const char *sale_order_uid(const struct sale_order *o) { return o->buyer->uid; }
-const char *sale_order_req(const struct sale_order *o) { return o->req->key + o->req->ulen + 1; }
-const char *sale_order_from(const struct sale_order *o) { return o->from; }
-int32_t sale_order_qty(const struct sale_order *o) { return o->qty; }
-int64_t sale_order_created(const struct sale_order *o) { return o->created_ms; }
-int64_t sale_order_pay_by(const struct sale_order *o) { return o->pay_by_ms; }
+const char *sale_order_id(const struct sale_order *o)
+{
+    return o->id;
+}
+struct sale *sale_order_sale(const struct sale_order *o)
+{
+    return o->sale;
+}
+const char *sale_order_uid(const struct sale_order *o)
+{
+    return o->buyer->uid;
+}
+const char *sale_order_req(const struct sale_order *o)
+{
+    return o->req->key + o->req->ulen + 1;
+}
+const char *sale_order_from(const struct sale_order *o)
+{
+    return o->from;
+}
+int32_t sale_order_qty(const struct sale_order *o)
+{
+    return o->qty;
+}
+int64_t sale_order_created(const struct sale_order *o)
+{
+    return o->created_ms;
+}
+int64_t sale_order_pay_by(const struct sale_order *o)
+{
+    return o->pay_by_ms;
+}
 
 /* The common shape of `paid` and `cancel`: CAS RESERVED -> mid, else classify. */
 static enum sale_tr order_begin(struct sale_order *o, enum sale_order_state mid,
                                 enum sale_order_state done_a, enum sale_order_state done_b,
-                                enum sale_order_state conflict_a,
-                                enum sale_order_state conflict_b)
+                                enum sale_order_state conflict_a, enum sale_order_state conflict_b)
 {
     /* Acquire: pairs with the acq_rel transitions, so a final state read here comes
      * with everything its owner did. */
@@ -877,8 +941,7 @@ static enum sale_tr order_begin(struct sale_order *o, enum sale_order_state mid,
         if (st == SALE_ORDER_RESERVED) {
             /* acq_rel: exactly one of the racing begin calls (paid, cancel, expiry)
              * wins this CAS; the winner owns the order until it calls _end. */
-            if (atomic_compare_exchange_weak_explicit(&o->state, &st, mid,
-                                                      memory_order_acq_rel,
+            if (atomic_compare_exchange_weak_explicit(&o->state, &st, mid, memory_order_acq_rel,
                                                       memory_order_acquire))
                 return SALE_TR_STARTED;
             continue;
@@ -895,8 +958,8 @@ static enum sale_tr order_begin(struct sale_order *o, enum sale_order_state mid,
 
 enum sale_tr sale_order_pay_begin(struct sale_order *o)
 {
-    return order_begin(o, SALE_ORDER_PAYING, SALE_ORDER_PAID, SALE_ORDER_PAID,
-                       SALE_ORDER_CANCELLED, SALE_ORDER_EXPIRED);
+    return order_begin(o, SALE_ORDER_PAYING, SALE_ORDER_PAID, SALE_ORDER_PAID, SALE_ORDER_CANCELLED,
+                       SALE_ORDER_EXPIRED);
 }
 
 void sale_order_pay_end(struct sale_order *o, bool durable)
@@ -935,8 +998,7 @@ bool sale_order_expire_begin(struct sale_order *o, int64_t now_ms)
     int expected = SALE_ORDER_RESERVED;
     /* acq_rel: the same race as order_begin; one winner. */
     return atomic_compare_exchange_strong_explicit(&o->state, &expected, SALE_ORDER_EXPIRING,
-                                                   memory_order_acq_rel,
-                                                   memory_order_relaxed);
+                                                   memory_order_acq_rel, memory_order_relaxed);
 }
 
 void sale_order_expire_end(struct sale_order *o, bool durable)
@@ -949,8 +1011,8 @@ void sale_order_expire_end(struct sale_order *o, bool durable)
     }
 }
 
-size_t sale_expire_due(struct sale *s, int64_t now_ms,
-                       void (*fn)(void *arg, struct sale_order *o), void *arg)
+size_t sale_expire_due(struct sale *s, int64_t now_ms, void (*fn)(void *arg, struct sale_order *o),
+                       void *arg)
 {
     /* Relaxed: a hint; an order reserved after this load is not due yet anyway unless
      * the clock jumped, and the next pass catches it. */
@@ -986,8 +1048,8 @@ int sale_order_restore(struct sale *s, const struct sale_order_rec *r)
     if (!claimed)
         return -EEXIST;
     struct buyer *by = q->buyer;
-    struct sale_order *o = order_new(s, by, q, r->qty, r->from, r->created_ms, r->pay_by_ms,
-                                     r->state);
+    struct sale_order *o =
+        order_new(s, by, q, r->qty, r->from, r->created_ms, r->pay_by_ms, r->state);
     snprintf(o->id, sizeof(o->id), "%s", r->id);
     o->hash = order_id_hash(o->id);
     /* Relaxed: single-threaded startup; the book is published to workers later by

@@ -70,9 +70,9 @@ struct sale_params {
     int64_t starts_at_ms; /* 0: open at once */
     int64_t ends_at_ms;   /* start + duration */
     int64_t pay_window_ms;
-    size_t buyers_hint;   /* expected distinct uids, sizes the per-uid table (0: 4096) */
-    size_t reqs_hint;     /* expected distinct (uid, req), sizes the req table (0: 8 x
-                           * buyers_hint); lookups slow down linearly beyond it */
+    size_t buyers_hint; /* expected distinct uids, sizes the per-uid table (0: 4096) */
+    size_t reqs_hint;   /* expected distinct (uid, req), sizes the req table (0: 8 x
+                         * buyers_hint); lookups slow down linearly beyond it */
 };
 
 /* Starts a sale: it is live (or waiting for starts_at) at once. Returns 0 and the
@@ -134,10 +134,10 @@ void sale_poll(struct sale *s, int64_t now_ms, struct sale_change *c);
 /* Counters of one sale, for /api/rooms and /metrics (relaxed reads, approximate while
  * orders run). Items, not orders, except `orders`. */
 struct sale_counts {
-    int64_t left;      /* items not held */
-    int64_t reserved;  /* items held by orders awaiting payment (incl. in-flight writes) */
-    int64_t paid;      /* items paid */
-    int64_t orders;    /* orders created (reservations made, incl. later failed) */
+    int64_t left;     /* items not held */
+    int64_t reserved; /* items held by orders awaiting payment (incl. in-flight writes) */
+    int64_t paid;     /* items paid */
+    int64_t orders;   /* orders created (reservations made, incl. later failed) */
 };
 void sale_counts_get(const struct sale *s, struct sale_counts *c);
 
@@ -231,11 +231,11 @@ int64_t sale_order_pay_by(const struct sale_order *o);
 
 /* Outcome of a transition request (`paid`, `cancel`, expiry). */
 enum sale_tr {
-    SALE_TR_STARTED,   /* this caller won: it must write the change, then call _end */
-    SALE_TR_ALREADY,   /* already in the requested final state (HTTP 200, repeat) */
-    SALE_TR_CONFLICT,  /* the other outcome won (HTTP 409) */
-    SALE_TR_BUSY,      /* another transition is being written; retry (HTTP 503) */
-    SALE_TR_NOT_FOUND, /* never acknowledged (HTTP 404) */
+    SALE_TR_STARTED,     /* this caller won: it must write the change, then call _end */
+    SALE_TR_ALREADY,     /* already in the requested final state (HTTP 200, repeat) */
+    SALE_TR_CONFLICT,    /* the other outcome won (HTTP 409) */
+    SALE_TR_BUSY,        /* another transition is being written; retry (HTTP 503) */
+    SALE_TR_NOT_FOUND,   /* never acknowledged (HTTP 404) */
     SALE_TR_UNAVAILABLE, /* (store only) the store is down: nothing changed (HTTP 503) */
 };
 
@@ -262,15 +262,15 @@ void sale_order_expire_end(struct sale_order *o, bool durable);
 /* Calls fn for every RESERVED order of the sale whose pay_by <= now_ms, after this
  * caller won its RESERVED -> EXPIRING transition. Returns how many. Walks the sale's
  * orders (O(orders of the sale)); skips sales without held reservations at once. */
-size_t sale_expire_due(struct sale *s, int64_t now_ms,
-                       void (*fn)(void *arg, struct sale_order *o), void *arg);
+size_t sale_expire_due(struct sale *s, int64_t now_ms, void (*fn)(void *arg, struct sale_order *o),
+                       void *arg);
 
 /* ---- restore (startup only, single-threaded, before the book is shared) ------------- */
 
 /* Re-creates a sale as Redis recorded it, with `left` items left and stopped if
  * `ended`. Same returns as sale_book_start. */
-int sale_book_restore(struct sale_book *b, const struct sale_params *p, int64_t left,
-                      bool ended, struct sale **out);
+int sale_book_restore(struct sale_book *b, const struct sale_params *p, int64_t left, bool ended,
+                      struct sale **out);
 
 struct sale_order_rec {
     const char *id, *uid, *req, *from; /* copied; from may be NULL */

@@ -44,9 +44,9 @@ struct op {
     enum op_kind kind;
     struct sale *s;
     struct sale_order *o;
-    struct sale_waiter *w;          /* OP_RESERVE: the originator's waiter */
-    sale_store_tr_fn *tr_cb;        /* OP_PAY, OP_CANCEL */
-    sale_store_sale_fn *sale_cb;    /* OP_SALE, OP_END */
+    struct sale_waiter *w;       /* OP_RESERVE: the originator's waiter */
+    sale_store_tr_fn *tr_cb;     /* OP_PAY, OP_CANCEL */
+    sale_store_sale_fn *sale_cb; /* OP_SALE, OP_END */
     void *arg;
     int64_t ts;
 };
@@ -74,8 +74,8 @@ struct sale_store {
     size_t qn, qcap;
     atomic_bool up;
     /* Statistics, written on the store's thread, read anywhere: relaxed. */
-    atomic_uint_fast64_t connects, disconnects, batches, batch_failures, writes,
-        write_failures, orders_written, orders_failed, refused_down, voids_pending;
+    atomic_uint_fast64_t connects, disconnects, batches, batch_failures, writes, write_failures,
+        orders_written, orders_failed, refused_down, voids_pending;
 };
 
 static void stat_add(atomic_uint_fast64_t *c, uint64_t n)
@@ -206,7 +206,7 @@ static void on_batch(redisAsyncContext *ac, void *r, void *priv)
 
 /* Formatting room for one op's numbers: up to 7 numbers of 21 digits each. */
 #define NUMS_PER_OP 7
-#define NUM_LEN 24
+#define NUM_LEN     24
 
 struct argv_build {
     const char **argv;
@@ -483,9 +483,8 @@ void sale_store_destroy(struct sale_store *st)
 
 /* ---- operations ---------------------------------------------------------------------- */
 
-enum sale_place sale_store_order(struct sale_store *st, struct sale *s,
-                                 const struct sale_ask *a, int64_t now_ms,
-                                 struct sale_waiter *w, struct sale_result *out)
+enum sale_place sale_store_order(struct sale_store *st, struct sale *s, const struct sale_ask *a,
+                                 int64_t now_ms, struct sale_waiter *w, struct sale_result *out)
 {
     bool up = sale_store_is_up(st) && st->ac;
     enum sale_place p = sale_order_place(s, a, now_ms, up, w, out);

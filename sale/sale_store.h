@@ -30,12 +30,12 @@ struct ev_loop;
 struct sale_store;
 
 struct sale_store_cfg {
-    const char *host;      /* borrowed during sale_store_create (copied) */
+    const char *host; /* borrowed during sale_store_create (copied) */
     int port;
-    int backoff_min_ms;    /* first reconnect delay, 0: 100 */
-    int backoff_max_ms;    /* reconnect delay cap, 0: 5000 */
-    int batch_max;         /* writes per EVALSHA, 0: 256 */
-    long stream_maxlen;    /* approximate cap of the orders stream, 0: 1000000 */
+    int backoff_min_ms; /* first reconnect delay, 0: 100 */
+    int backoff_max_ms; /* reconnect delay cap, 0: 5000 */
+    int batch_max;      /* writes per EVALSHA, 0: 256 */
+    long stream_maxlen; /* approximate cap of the orders stream, 0: 1000000 */
 };
 
 /* Creates the store of this thread and starts connecting. `loop` and `book` are
@@ -53,16 +53,16 @@ bool sale_store_is_up(const struct sale_store *st);
 
 struct sale_store_stats {
     bool up;
-    uint64_t connects;          /* successful (re)connections */
-    uint64_t disconnects;       /* connections lost or failed attempts */
-    uint64_t batches;           /* EVALSHA batches answered OK */
-    uint64_t batch_failures;    /* batches failed (error reply or connection lost) */
-    uint64_t writes;            /* writes applied (one per order event or sale change) */
-    uint64_t write_failures;    /* writes failed */
-    uint64_t orders_written;    /* reservations made durable */
-    uint64_t orders_failed;     /* reservations answered unavailable after the write failed */
-    uint64_t refused_down;      /* attempts refused at once because the store was down */
-    uint64_t voids_pending;     /* failed reservations whose void is not yet written */
+    uint64_t connects;       /* successful (re)connections */
+    uint64_t disconnects;    /* connections lost or failed attempts */
+    uint64_t batches;        /* EVALSHA batches answered OK */
+    uint64_t batch_failures; /* batches failed (error reply or connection lost) */
+    uint64_t writes;         /* writes applied (one per order event or sale change) */
+    uint64_t write_failures; /* writes failed */
+    uint64_t orders_written; /* reservations made durable */
+    uint64_t orders_failed;  /* reservations answered unavailable after the write failed */
+    uint64_t refused_down;   /* attempts refused at once because the store was down */
+    uint64_t voids_pending;  /* failed reservations whose void is not yet written */
 };
 
 /* Counters for /metrics and /healthz. Any thread (relaxed reads). */
@@ -76,9 +76,8 @@ void sale_store_stats_get(const struct sale_store *st, struct sale_store_stats *
  *   SALE_UNAVAILABLE); for a repeat of a req still in flight, on the thread of the
  *   store that writes the first attempt (possibly another worker's).
  * Never returns SALE_PLACE_RESERVED. `a`'s strings are copied. */
-enum sale_place sale_store_order(struct sale_store *st, struct sale *s,
-                                 const struct sale_ask *a, int64_t now_ms,
-                                 struct sale_waiter *w, struct sale_result *out);
+enum sale_place sale_store_order(struct sale_store *st, struct sale *s, const struct sale_ask *a,
+                                 int64_t now_ms, struct sale_waiter *w, struct sale_result *out);
 
 /* Completion of a queued paid / cancel: ok true when the new state is durable (HTTP
  * 200 with sale_order_state(o)), false when the write failed and nothing changed
@@ -118,10 +117,10 @@ int sale_store_sale_end(struct sale_store *st, struct sale *s, int64_t now_ms,
 /* ---- startup ---------------------------------------------------------------------- */
 
 struct sale_load_stats {
-    uint64_t sales;     /* sales restored */
-    uint64_t skipped;   /* ended sales without open reservations (dropped from the set) */
-    uint64_t orders;    /* orders restored (any acknowledged state) */
-    uint64_t expired;   /* overdue reservations released during the load */
+    uint64_t sales;   /* sales restored */
+    uint64_t skipped; /* ended sales without open reservations (dropped from the set) */
+    uint64_t orders;  /* orders restored (any acknowledged state) */
+    uint64_t expired; /* overdue reservations released during the load */
 };
 
 /* Blocking load before serving: rebuilds every live sale (and every ended sale that

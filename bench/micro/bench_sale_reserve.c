@@ -21,9 +21,9 @@
 #include "sale.h"
 
 #define THREADS 2
-#define UIDS 20000 /* viewers: what one gateway process holds (open-file limit) */
-#define LIMIT 2
-#define T0 1700000000000LL
+#define UIDS    20000 /* viewers: what one gateway process holds (open-file limit) */
+#define LIMIT   2
+#define T0      1700000000000LL
 
 static double now_s(void)
 {
@@ -88,8 +88,14 @@ static void *core_thread(void *p)
 static double core_run(int64_t stock, long n, double *rep_rate, long *oks)
 {
     struct sale_book *b = sale_book_create("bench", T0, 1 << 20);
-    struct sale_params p = {.room = "r", .sale = "s", .sku = "k", .price = 100, .stock = stock,
-                            .limit = LIMIT, .ends_at_ms = T0 + 3600000, .pay_window_ms = 60000,
+    struct sale_params p = {.room = "r",
+                            .sale = "s",
+                            .sku = "k",
+                            .price = 100,
+                            .stock = stock,
+                            .limit = LIMIT,
+                            .ends_at_ms = T0 + 3600000,
+                            .pay_window_ms = 60000,
                             .buyers_hint = UIDS};
     struct sale *s;
     sale_book_start(b, &p, &s);
@@ -229,12 +235,9 @@ int main(int argc, char **argv)
 
     enum { CORE_RUSH, CORE_RUSH_REP, CORE_DEEP, CORE_DEEP_REP, LUA_ONE, LUA_PIPE, NROWS };
     static const char *names[NROWS] = {
-        "core, stock 1000, fresh reqs (10/viewer)",
-        "core, stock 1000, repeated reqs",
-        "core, stock 1M, fresh reqs (10/viewer)",
-        "core, stock 1M, repeated reqs",
-        "Redis EVALSHA per order, one at a time",
-        "Redis EVALSHA per order, pipelined x256",
+        "core, stock 1000, fresh reqs (10/viewer)", "core, stock 1000, repeated reqs",
+        "core, stock 1M, fresh reqs (10/viewer)",   "core, stock 1M, repeated reqs",
+        "Redis EVALSHA per order, one at a time",   "Redis EVALSHA per order, pipelined x256",
     };
     double v[NROWS][50];
     long oks[NROWS] = {0};
@@ -255,7 +258,7 @@ int main(int argc, char **argv)
         double m = median(v[k], runs);
         printf("%-44s %14.0f %11.0fx\n", names[k], m, m / base);
     }
-    printf("(successes per run: core rush %ld, core deep %ld, Lua %ld / %ld)\n",
-           oks[CORE_RUSH], oks[CORE_DEEP], oks[LUA_ONE], oks[LUA_PIPE]);
+    printf("(successes per run: core rush %ld, core deep %ld, Lua %ld / %ld)\n", oks[CORE_RUSH],
+           oks[CORE_DEEP], oks[LUA_ONE], oks[LUA_PIPE]);
     return 0;
 }

@@ -27,8 +27,14 @@ static struct sale *start(struct sale_book *b, const char *id, int64_t stock, in
                           int64_t starts_at)
 {
     struct sale_params p = {
-        .room = "r1", .sale = id, .sku = "sku1", .price = 990, .stock = stock,
-        .limit = limit, .starts_at_ms = starts_at, .ends_at_ms = T0 + 3600000,
+        .room = "r1",
+        .sale = id,
+        .sku = "sku1",
+        .price = 990,
+        .stock = stock,
+        .limit = limit,
+        .starts_at_ms = starts_at,
+        .ends_at_ms = T0 + 3600000,
         .pay_window_ms = 60000,
     };
     struct sale *s = NULL;
@@ -51,8 +57,13 @@ static void test_rules(void **state)
     struct sale *s = start(b, "s1", 3, 2, T0 + 1000);
     struct sale_result r;
     struct sale *dup;
-    struct sale_params p = {.room = "r1", .sale = "s1", .sku = "x", .stock = 1, .limit = 1,
-                            .ends_at_ms = T0 + 1, .pay_window_ms = 1};
+    struct sale_params p = {.room = "r1",
+                            .sale = "s1",
+                            .sku = "x",
+                            .stock = 1,
+                            .limit = 1,
+                            .ends_at_ms = T0 + 1,
+                            .pay_window_ms = 1};
     assert_int_equal(sale_book_start(b, &p, &dup), -EEXIST);
     assert_ptr_equal(dup, s);
     assert_ptr_equal(sale_book_find(b, "r1", "s1"), s);
@@ -195,17 +206,31 @@ static void test_poll(void **state)
 static void test_restore(void **state)
 {
     struct sale_book *b = sale_book_create("n2", T0, 0);
-    struct sale_params p = {.room = "r1", .sale = "s1", .sku = "k", .price = 5, .stock = 10,
-                            .limit = 3, .ends_at_ms = T0 + 100000, .pay_window_ms = 1000};
+    struct sale_params p = {.room = "r1",
+                            .sale = "s1",
+                            .sku = "k",
+                            .price = 5,
+                            .stock = 10,
+                            .limit = 3,
+                            .ends_at_ms = T0 + 100000,
+                            .pay_window_ms = 1000};
     struct sale *s;
     assert_int_equal(sale_book_restore(b, &p, 7, false, &s), 0);
-    struct sale_order_rec rec = {.id = "old-1", .uid = "u1", .req = "r", .qty = 2,
-                                 .created_ms = T0, .pay_by_ms = T0 + 1000,
+    struct sale_order_rec rec = {.id = "old-1",
+                                 .uid = "u1",
+                                 .req = "r",
+                                 .qty = 2,
+                                 .created_ms = T0,
+                                 .pay_by_ms = T0 + 1000,
                                  .state = SALE_ORDER_RESERVED};
     assert_int_equal(sale_order_restore(s, &rec), 0);
     assert_int_equal(sale_order_restore(s, &rec), -EEXIST);
-    struct sale_order_rec rec2 = {.id = "old-2", .uid = "u1", .req = "r2", .qty = 1,
-                                  .created_ms = T0, .pay_by_ms = T0 + 1000,
+    struct sale_order_rec rec2 = {.id = "old-2",
+                                  .uid = "u1",
+                                  .req = "r2",
+                                  .qty = 1,
+                                  .created_ms = T0,
+                                  .pay_by_ms = T0 + 1000,
                                   .state = SALE_ORDER_PAID};
     assert_int_equal(sale_order_restore(s, &rec2), 0);
     assert_int_equal(sale_left(s), 7);
@@ -226,10 +251,10 @@ static void test_restore(void **state)
 
 /* ---- stress: reservation ------------------------------------------------------------- */
 
-#define U 2000   /* uids */
-#define R 32     /* distinct reqs per uid */
-#define STOCK 500
-#define LIMIT 2
+#define U       2000 /* uids */
+#define R       32   /* distinct reqs per uid */
+#define STOCK   500
+#define LIMIT   2
 #define THREADS 4
 
 struct stress {
@@ -307,8 +332,10 @@ static void *stress_thread(void *p)
         x ^= x >> 7;
         x ^= x << 17;
         int u = (int)(x % U), q = (int)((x >> 20) % R);
-        struct sale_ask ask = {.uid = st->uids[u], .req = st->reqs[q],
-                               .qty = (int32_t)(1 + ((x >> 40) & 1)), .from = NULL};
+        struct sale_ask ask = {.uid = st->uids[u],
+                               .req = st->reqs[q],
+                               .qty = (int32_t)(1 + ((x >> 40) & 1)),
+                               .from = NULL};
         if (!spare) {
             spare = malloc(sizeof(*spare));
             spare->w.on_result = on_stress_result;
@@ -344,9 +371,15 @@ static void test_stress_reserve(void **state)
 {
     struct stress *st = calloc(1, sizeof(*st));
     struct sale_book *b = sale_book_create("n1", T0, 0);
-    struct sale_params p = {.room = "r1", .sale = "flash", .sku = "k", .price = 1,
-                            .stock = STOCK, .limit = LIMIT, .ends_at_ms = T0 + 1000,
-                            .pay_window_ms = 1000, .buyers_hint = U};
+    struct sale_params p = {.room = "r1",
+                            .sale = "flash",
+                            .sku = "k",
+                            .price = 1,
+                            .stock = STOCK,
+                            .limit = LIMIT,
+                            .ends_at_ms = T0 + 1000,
+                            .pay_window_ms = 1000,
+                            .buyers_hint = U};
     assert_int_equal(sale_book_start(b, &p, &st->s), 0);
     st->attempts = 2000000 / SCALE / THREADS * 2; /* 4M attempts in all, 400k sanitized */
     for (int u = 0; u < U; u++)
@@ -410,7 +443,7 @@ static void test_stress_reserve(void **state)
 struct race {
     struct sale *s;
     struct sale_order **o;
-    atomic_int wins[RACE_ORDERS];  /* durable final transitions per order */
+    atomic_int wins[RACE_ORDERS]; /* durable final transitions per order */
     atomic_int paid, cancelled, expired;
 };
 
@@ -494,9 +527,15 @@ static void test_stress_transitions(void **state)
     struct race *rc = calloc(1, sizeof(*rc));
     rc->o = calloc(RACE_ORDERS, sizeof(*rc->o));
     struct sale_book *b = sale_book_create("n1", T0, 0);
-    struct sale_params p = {.room = "r1", .sale = "race", .sku = "k", .price = 1,
-                            .stock = RACE_ORDERS, .limit = 1, .ends_at_ms = T0 + 3600000,
-                            .pay_window_ms = 60000, .buyers_hint = RACE_ORDERS};
+    struct sale_params p = {.room = "r1",
+                            .sale = "race",
+                            .sku = "k",
+                            .price = 1,
+                            .stock = RACE_ORDERS,
+                            .limit = 1,
+                            .ends_at_ms = T0 + 3600000,
+                            .pay_window_ms = 60000,
+                            .buyers_hint = RACE_ORDERS};
     assert_int_equal(sale_book_start(b, &p, &rc->s), 0);
     for (int i = 0; i < RACE_ORDERS; i++) {
         char uid[16];
@@ -519,8 +558,8 @@ static void test_stress_transitions(void **state)
     pthread_barrier_destroy(&g_race_go);
     for (int i = 0; i < RACE_ORDERS; i++)
         assert_int_equal(atomic_load(&rc->wins[i]), 1); /* each resolved exactly once */
-    int paid = atomic_load(&rc->paid), released = atomic_load(&rc->cancelled) +
-                                                  atomic_load(&rc->expired);
+    int paid = atomic_load(&rc->paid),
+        released = atomic_load(&rc->cancelled) + atomic_load(&rc->expired);
     assert_int_equal(paid + released, RACE_ORDERS);
     assert_int_equal(sale_left(rc->s), released); /* stock back exactly once each */
     struct sale_counts c;

@@ -29,7 +29,9 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void on_tick(struct ev_loop *l, ev_timer *w, int revents) {}
+static void on_tick(struct ev_loop *l, ev_timer *w, int revents)
+{
+}
 
 /* Runs the loop until pred(arg) or timeout_ms. A 5 ms ticker keeps EVRUN_ONCE short. */
 static bool run_until(struct ev_loop *loop, bool (*pred)(void *), void *arg, int timeout_ms)
@@ -45,8 +47,14 @@ static bool run_until(struct ev_loop *loop, bool (*pred)(void *), void *arg, int
     return ok;
 }
 
-static bool store_up(void *st) { return sale_store_is_up(st); }
-static bool store_down(void *st) { return !sale_store_is_up(st); }
+static bool store_up(void *st)
+{
+    return sale_store_is_up(st);
+}
+static bool store_down(void *st)
+{
+    return !sale_store_is_up(st);
+}
 
 static redisContext *rc_open(void)
 {
@@ -61,7 +69,7 @@ static long long rint_cmd(const char *fmt, const char *a)
     redisContext *c = rc_open();
     redisReply *r = redisCommand(c, fmt, a);
     assert_non_null(r);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
+    long long v = r->type == REDIS_REPLY_INTEGER  ? r->integer
                   : r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10)
                                                   : -1;
     freeReplyObject(r);
@@ -122,7 +130,10 @@ static void on_sale(void *arg, struct sale *s, bool ok)
     g_sale_cb++;
     g_sale_ok += ok;
 }
-static bool sale_cb_seen(void *p) { return g_sale_cb >= *(int *)p; }
+static bool sale_cb_seen(void *p)
+{
+    return g_sale_cb >= *(int *)p;
+}
 
 static int g_tr_ok, g_tr_cb;
 static void on_tr(void *arg, struct sale_order *o, bool ok)
@@ -130,7 +141,10 @@ static void on_tr(void *arg, struct sale_order *o, bool ok)
     g_tr_cb++;
     g_tr_ok += ok;
 }
-static bool tr_cb_seen(void *p) { return g_tr_cb >= *(int *)p; }
+static bool tr_cb_seen(void *p)
+{
+    return g_tr_cb >= *(int *)p;
+}
 
 struct fixture {
     struct ev_loop *loop;
@@ -143,12 +157,17 @@ static void fx_open(struct fixture *f, const char *node, int64_t stock, int32_t 
 {
     f->loop = ev_loop_new(EVFLAG_AUTO);
     f->book = sale_book_create(node, T0, 0);
-    struct sale_store_cfg cfg = {.host = "127.0.0.1", .port = g_redis.port,
-                                 .backoff_min_ms = 20, .backoff_max_ms = 200};
+    struct sale_store_cfg cfg = {
+        .host = "127.0.0.1", .port = g_redis.port, .backoff_min_ms = 20, .backoff_max_ms = 200};
     f->st = sale_store_create(f->loop, f->book, &cfg);
     assert_true(run_until(f->loop, store_up, f->st, 5000));
-    struct sale_params p = {.room = "room1", .sale = "s1", .sku = "sku9", .price = 1990,
-                            .stock = stock, .limit = limit, .ends_at_ms = T0 + 3600000,
+    struct sale_params p = {.room = "room1",
+                            .sale = "s1",
+                            .sku = "sku9",
+                            .price = 1990,
+                            .stock = stock,
+                            .limit = limit,
+                            .ends_at_ms = T0 + 3600000,
                             .pay_window_ms = 60000};
     assert_int_equal(sale_book_start(f->book, &p, &f->s), 0);
     g_sale_cb = g_sale_ok = 0;
@@ -278,8 +297,7 @@ static void test_group_commit(void **state)
     assert_int_equal(rint_cmd("HGET lg:sale:room1:%s reserved", "s1"), 0);
     assert_int_equal(rint_cmd("ZCARD lg:sale:room1:%s:open", "s1"), 0);
     assert_int_equal(rint_cmd("XLEN %s", "lg:orders"), 100);
-    assert_int_equal(sale_store_pay(f.st, a[2].r.order, T0 + 70000, on_tr, NULL),
-                     SALE_TR_CONFLICT);
+    assert_int_equal(sale_store_pay(f.st, a[2].r.order, T0 + 70000, on_tr, NULL), SALE_TR_CONFLICT);
     fx_close(&f);
 }
 
