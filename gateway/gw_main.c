@@ -20,7 +20,7 @@ static int cmd_token(int argc, char **argv)
     long ttl = 86400;
     char out[PROTO_TOKEN_MAX_BYTES + 1];
 
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "livegw token: %s wants a value\n", a);
@@ -40,7 +40,6 @@ static int cmd_token(int argc, char **argv)
             fprintf(stderr, "livegw token: unknown option %s\n", a);
             return 2;
         }
-        i++;
     }
     if (!secret || !uid || !room || ttl <= 0) {
         fprintf(stderr, "usage: livegw token --secret S --uid U --room R|'*' "
