@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 struct gw_bucket {
-    int64_t milli;     /* tokens * 1000 available */
-    int64_t last_ms;   /* monotonic time of the last refill */
-    int32_t rate;      /* tokens per second */
-    int32_t burst;     /* capacity in tokens */
+    int64_t milli;   /* tokens * 1000 available */
+    int64_t last_ms; /* monotonic time of the last refill */
+    int32_t rate;    /* tokens per second */
+    int32_t burst;   /* capacity in tokens */
 };
 
 static inline void gw_bucket_init(struct gw_bucket *b, int32_t rate, int32_t burst, int64_t now_ms)

@@ -21,11 +21,20 @@ struct opt {
     const char *help;
 };
 
-#define F(f)  offsetof(struct gw_config, f)
-#define S(f)  sizeof(((struct gw_config *)0)->f)
-#define INT(n, f, lo, hi, h) {n, OPT_INT, F(f), 0, 0, lo, hi, h}
-#define STR(n, f, h)         {n, OPT_STR, F(f), 0, S(f), 0, 0, h}
-#define BOOL(n, f, h)        {n, OPT_BOOL, F(f), 0, 0, 0, 0, h}
+#define F(f) offsetof(struct gw_config, f)
+#define S(f) sizeof(((struct gw_config *)0)->f)
+#define INT(n, f, lo, hi, h)                                                                       \
+    {                                                                                              \
+        n, OPT_INT, F(f), 0, 0, lo, hi, h                                                          \
+    }
+#define STR(n, f, h)                                                                               \
+    {                                                                                              \
+        n, OPT_STR, F(f), 0, S(f), 0, 0, h                                                         \
+    }
+#define BOOL(n, f, h)                                                                              \
+    {                                                                                              \
+        n, OPT_BOOL, F(f), 0, 0, 0, 0, h                                                           \
+    }
 
 static const struct opt opts[] = {
     {"listen", OPT_HOSTPORT, F(listen_host), F(listen_port), S(listen_host), 0, 0,
@@ -33,26 +42,38 @@ static const struct opt opts[] = {
     STR("secret", secret, "token HMAC secret (required unless --guest)"),
     {"redis", OPT_HOSTPORT, F(redis_host), F(redis_port), S(redis_host), 0, 0,
      "HOST:PORT of the Redis that stores orders"},
-    INT("threads", threads, 0, 64, "worker threads, each with its own event loop (0 = one per core)"),
+    INT("threads", threads, 0, 64,
+        "worker threads, each with its own event loop (0 = one per core)"),
     STR("tls-cert", tls_cert, "PEM certificate file: serve wss:// and https://"),
     STR("tls-key", tls_key, "PEM private key file for --tls-cert"),
     BOOL("guest", guest, "allow viewers without a token (demo only; off by default)"),
     BOOL("require-rooms", require_rooms, "refuse unknown rooms with 404 (rooms come from --room)"),
     {"room", OPT_ROOM, 0, 0, 0, 0, 0, "create this room at start (repeatable)"},
     INT("tick-ms", tick_ms, 1, 1000, "fan-out tick: room events are gathered and written per tick"),
-    INT("comment-rate", comment_rate, 1, 100000, "other viewers' comments per second a viewer sees in a hot room"),
-    INT("replay-events", replay_events, 16, 1000000, "high-priority events kept per room for resume with since"),
+    INT("comment-rate", comment_rate, 1, 100000,
+        "other viewers' comments per second a viewer sees in a hot room"),
+    INT("replay-events", replay_events, 16, 1000000,
+        "high-priority events kept per room for resume with since"),
     INT("max-frame", max_frame, 256, 1048576, "largest client frame in bytes (larger: close 1009)"),
-    INT("conn-comment-rate", conn_comment_rate, 1, 1000, "comments per second per connection (burst 5x)"),
-    INT("conn-like-rate", conn_like_rate, 1, 10000, "like messages per second per connection (burst 2x)"),
-    INT("conn-msg-rate", conn_msg_rate, 1, 100000, "client messages per second per connection (burst 2x)"),
+    INT("conn-comment-rate", conn_comment_rate, 1, 1000,
+        "comments per second per connection (burst 5x)"),
+    INT("conn-like-rate", conn_like_rate, 1, 10000,
+        "like messages per second per connection (burst 2x)"),
+    INT("conn-msg-rate", conn_msg_rate, 1, 100000,
+        "client messages per second per connection (burst 2x)"),
     INT("abuse-limit", abuse_limit, 1, 100000, "refused messages within 10 s before close 4008"),
-    INT("max-conns", max_conns, 0, 10000000, "total connections (0 = open-file limit minus a margin)"),
-    INT("max-conns-per-ip", max_conns_per_ip, 1, 10000000, "WebSocket connections per client address"),
-    INT("handshake-rate", handshake_rate, 1, 1000000, "new handshakes per second per thread; more get 503 + Retry-After"),
-    INT("retry-after-max", retry_after_max, 1, 3600, "largest Retry-After hint (seconds, jittered)"),
-    INT("max-lag-kb", max_lag_kb, 16, 1048576, "room backlog per viewer before its low-priority traffic is skipped"),
-    INT("max-queue-kb", max_queue_kb, 16, 1048576, "per-viewer queue of high-priority catch-up before close 4009"),
+    INT("max-conns", max_conns, 0, 10000000,
+        "total connections (0 = open-file limit minus a margin)"),
+    INT("max-conns-per-ip", max_conns_per_ip, 1, 10000000,
+        "WebSocket connections per client address"),
+    INT("handshake-rate", handshake_rate, 1, 1000000,
+        "new handshakes per second per thread; more get 503 + Retry-After"),
+    INT("retry-after-max", retry_after_max, 1, 3600,
+        "largest Retry-After hint (seconds, jittered)"),
+    INT("max-lag-kb", max_lag_kb, 16, 1048576,
+        "room backlog per viewer before its low-priority traffic is skipped"),
+    INT("max-queue-kb", max_queue_kb, 16, 1048576,
+        "per-viewer queue of high-priority catch-up before close 4009"),
     INT("ping-secs", ping_secs, 1, 3600, "send a WebSocket ping after this many idle seconds"),
     INT("ping-timeout-secs", ping_timeout_secs, 2, 7200, "hang up a peer silent for this long"),
     INT("drain-secs", drain_secs, 0, 600, "SIGTERM: seconds to flush viewers before exit"),
@@ -303,13 +324,14 @@ void gw_config_usage(FILE *out, const char *prog)
     char def[600];
 
     gw_config_defaults(&d);
-    fprintf(out,
-            "usage: %s [--config FILE] [--option VALUE ...]   run the gateway (foreground)\n"
-            "       %s token --secret S --uid U --role viewer|host|admin --room R|'*' [--ttl SECS]\n"
-            "       %s verify-token --secret S TOKEN\n\n"
-            "Every option can also be set in the config file as 'name = value'; the command\n"
-            "line wins. SIGTERM drains (close 1001 to viewers, flush, exit 0).\n\noptions:\n",
-            prog, prog, prog);
+    fprintf(
+        out,
+        "usage: %s [--config FILE] [--option VALUE ...]   run the gateway (foreground)\n"
+        "       %s token --secret S --uid U --role viewer|host|admin --room R|'*' [--ttl SECS]\n"
+        "       %s verify-token --secret S TOKEN\n\n"
+        "Every option can also be set in the config file as 'name = value'; the command\n"
+        "line wins. SIGTERM drains (close 1001 to viewers, flush, exit 0).\n\noptions:\n",
+        prog, prog, prog);
     fprintf(out, "  %-22s %s\n", "--config FILE", "read settings from FILE");
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         const struct opt *o = &opts[i];

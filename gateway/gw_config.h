@@ -22,8 +22,8 @@ struct gw_config {
     int threads;
     char tls_cert[512];
     char tls_key[512];
-    bool guest;          /* allow connections without a token (demo only) */
-    bool require_rooms;  /* unknown rooms are 404 at the handshake */
+    bool guest;         /* allow connections without a token (demo only) */
+    bool require_rooms; /* unknown rooms are 404 at the handshake */
     char rooms[GW_MAX_PRECREATED_ROOMS][65];
     int n_rooms;
     int tick_ms;           /* fan-out gathering tick */

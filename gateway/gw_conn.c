@@ -104,12 +104,18 @@ static void check_handshake(struct gw_worker *w, struct lws *wsi, struct handsha
 static enum gw_refuse_slot refuse_slot(unsigned int status)
 {
     switch (status) {
-    case 400: return GW_REFUSE_400;
-    case 401: return GW_REFUSE_401;
-    case 403: return GW_REFUSE_403;
-    case 404: return GW_REFUSE_404;
-    case 429: return GW_REFUSE_429;
-    default:  return GW_REFUSE_503;
+    case 400:
+        return GW_REFUSE_400;
+    case 401:
+        return GW_REFUSE_401;
+    case 403:
+        return GW_REFUSE_403;
+    case 404:
+        return GW_REFUSE_404;
+    case 429:
+        return GW_REFUSE_429;
+    default:
+        return GW_REFUSE_503;
     }
 }
 

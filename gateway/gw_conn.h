@@ -24,22 +24,22 @@ struct gw_conn {
     lws_dll2_t host_node;   /* in shard->hosts when role is host or admin */
     lws_dll2_t worker_node; /* in w->conns */
 
-    uint64_t cursor;      /* stream bytes of the shard already handed to lws */
-    struct gw_msgvec q;   /* targeted and catch-up messages, sent before the stream */
-    uint32_t q_head;      /* first unsent element of q */
-    uint32_t q_bytes;     /* unsent bytes in q */
+    uint64_t cursor;    /* stream bytes of the shard already handed to lws */
+    struct gw_msgvec q; /* targeted and catch-up messages, sent before the stream */
+    uint32_t q_head;    /* first unsent element of q */
+    uint32_t q_bytes;   /* unsent bytes in q */
 
     char uid[PROTO_ID_MAX + 1];
-    char *nick; /* owned; NULL = show uid */
-    char *from; /* owned; NULL = no inviter */
-    uint8_t role;          /* enum proto_role */
-    bool want_write;       /* lws_callback_on_writable requested, not yet served */
-    bool counted;          /* counted in ws_conns and per-IP */
-    uint16_t close_code;   /* close after flushing, when non-zero */
+    char *nick;          /* owned; NULL = show uid */
+    char *from;          /* owned; NULL = no inviter */
+    uint8_t role;        /* enum proto_role */
+    bool want_write;     /* lws_callback_on_writable requested, not yet served */
+    bool counted;        /* counted in ws_conns and per-IP */
+    uint16_t close_code; /* close after flushing, when non-zero */
     char close_reason[40];
 
     struct gw_bucket b_comment, b_like, b_msg;
-    int32_t abuse;          /* refusals in the current window */
+    int32_t abuse; /* refusals in the current window */
     int64_t abuse_window_ms;
     int64_t joined_ms;
 

@@ -113,9 +113,11 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     for (uint32_t i = 0; i < in->n; i++) {
         struct gw_msg *m = in->v[i];
         if (m->kind == GW_MSG_HOST_ONLY) {
-            lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->hosts)) {
+            lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->hosts))
+            {
                 gw_conn_send(lws_container_of(d, struct gw_conn, host_node), m);
-            } lws_end_foreach_dll(d);
+            }
+            lws_end_foreach_dll(d);
             gw_msg_unref(m);
             continue;
         }
@@ -167,7 +169,8 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     s->pulled_seq = seq;
     gw_count(&w->m.batches, 1);
 
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers)) {
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers))
+    {
         struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
         /* A viewer closing as too slow holds no batches any more. */
         if (c->close_code != 4009) {
@@ -177,7 +180,8 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
             if (c->close_code != 4009 && c->cursor < min_cursor)
                 min_cursor = c->cursor;
         }
-    } lws_end_foreach_dll_safe(d, d1);
+    }
+    lws_end_foreach_dll_safe(d, d1);
     shard_trim(s, min_cursor);
 }
 
@@ -398,8 +402,8 @@ static int write_stream(struct gw_worker *w, struct gw_conn *c)
 
     if (!b) {
         /* Cannot happen: batches stay until every cursor has passed them. */
-        gw_err("fanout: cursor %llu of %s has no batch (head %llu)",
-               (unsigned long long)c->cursor, c->uid, (unsigned long long)s->head);
+        gw_err("fanout: cursor %llu of %s has no batch (head %llu)", (unsigned long long)c->cursor,
+               c->uid, (unsigned long long)s->head);
         c->cursor = s->head;
         return 0;
     }
@@ -442,7 +446,7 @@ int gw_fanout_write(struct gw_worker *w, struct gw_conn *c)
     return 0;
 
 close:
-    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
-                     (unsigned char *)c->close_reason, strlen(c->close_reason));
+    lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
+                     strlen(c->close_reason));
     return -1;
 }

@@ -16,8 +16,8 @@
 
 #define BODY_MAX 16384
 
-int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type,
-                  const char *body, size_t len, int retry_after)
+int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type, const char *body,
+                  size_t len, int retry_after)
 {
     size_t cap = LWS_PRE + 512 + len;
     unsigned char *buf = gw_xmalloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap;
@@ -26,16 +26,16 @@ int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type
 
     if (lws_add_http_header_status(wsi, status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                     (const unsigned char *)content_type,
-                                     (int)strlen(content_type), &p, end) ||
+                                     (const unsigned char *)content_type, (int)strlen(content_type),
+                                     &p, end) ||
         lws_add_http_header_content_length(wsi, len, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
                                      (const unsigned char *)"no-store", 8, &p, end))
         rc = -1;
     if (!rc && retry_after > 0) {
         n = snprintf(num, sizeof(num), "%d", retry_after);
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                        (const unsigned char *)num, n, &p, end))
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"retry-after:", (const unsigned char *)num, n, &p, end))
             rc = -1;
     }
     if (!rc && lws_finalize_http_header(wsi, &p, end))
@@ -54,13 +54,20 @@ int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type
 static const char *status_text(unsigned int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default:  return "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
@@ -118,8 +125,8 @@ static unsigned int check_bearer(struct gw_worker *w, struct lws *wsi, const cha
 
     if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
         return 401;
-    if (proto_token_verify(hdr + 7, (size_t)n - 7, cfg->secret, strlen(cfg->secret),
-                           gw_now_s(), &tok) != PROTO_TOKEN_OK) {
+    if (proto_token_verify(hdr + 7, (size_t)n - 7, cfg->secret, strlen(cfg->secret), gw_now_s(),
+                           &tok) != PROTO_TOKEN_OK) {
         gw_count(&w->m.token_failures, 1);
         return 401;
     }
@@ -135,13 +142,13 @@ static int serve_healthz(struct gw_worker *w, struct lws *wsi)
     struct gw_server *srv = w->srv;
     char body[256];
     bool draining = atomic_load_explicit(&srv->draining, memory_order_relaxed);
-    int n = snprintf(body, sizeof(body),
-                     "{\"ok\":%s,\"draining\":%s,\"threads\":%d,\"connections\":%d,"
-                     "\"rooms\":%zu,\"uptime_s\":%lld}",
-                     draining ? "false" : "true", draining ? "true" : "false", srv->nworkers,
-                     atomic_load_explicit(&srv->ws_conns, memory_order_relaxed),
-                     gw_rooms_count(&srv->rooms),
-                     (long long)((gw_now_ms() - srv->started_ms) / 1000));
+    int n =
+        snprintf(body, sizeof(body),
+                 "{\"ok\":%s,\"draining\":%s,\"threads\":%d,\"connections\":%d,"
+                 "\"rooms\":%zu,\"uptime_s\":%lld}",
+                 draining ? "false" : "true", draining ? "true" : "false", srv->nworkers,
+                 atomic_load_explicit(&srv->ws_conns, memory_order_relaxed),
+                 gw_rooms_count(&srv->rooms), (long long)((gw_now_ms() - srv->started_ms) / 1000));
     return reply_done(wsi, draining ? 503 : 200, "application/json", body, (size_t)n);
 }
 
@@ -152,8 +159,7 @@ static int serve_metrics(struct gw_worker *w, struct lws *wsi)
 
     proto_buf_init(&b, 0);
     gw_metrics_render(w->srv, &b);
-    rc = reply_done(wsi, 200, "text/plain; version=0.0.4", (const char *)proto_buf_data(&b),
-                    b.len);
+    rc = reply_done(wsi, 200, "text/plain; version=0.0.4", (const char *)proto_buf_data(&b), b.len);
     proto_buf_fini(&b);
     return rc;
 }
@@ -255,7 +261,10 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
     }
     r = gw_rooms_get(&w->srv->rooms, c->http_room, true);
     if (gw_host_exec(w, r, m, &code, &reason) < 0) {
-        rc = reply_error(wsi, code == PROTO_ERR_NOT_FOUND ? 404 : code == PROTO_ERR_UNAVAILABLE ? 503 : 400,
+        rc = reply_error(wsi,
+                         code == PROTO_ERR_NOT_FOUND     ? 404
+                         : code == PROTO_ERR_UNAVAILABLE ? 503
+                                                         : 400,
                          code, reason);
         goto out;
     }

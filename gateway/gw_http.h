@@ -11,8 +11,8 @@ struct gw_conn;
 
 /* Writes a complete HTTP/1.1 response (status line, headers, body) in one write.
  * retry_after > 0 adds `Retry-After`. Returns 0, or -1 when the write failed. */
-int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type,
-                  const char *body, size_t len, int retry_after);
+int gw_http_reply(struct lws *wsi, unsigned int status, const char *content_type, const char *body,
+                  size_t len, int retry_after);
 
 /* Writes a complete plain-text HTTP/1.1 refusal of a WebSocket upgrade. lws has not
  * parsed the request version when it asks whether to upgrade (its own status helper

@@ -12,15 +12,24 @@
 enum gw_close_slot gw_close_slot_of(int code)
 {
     switch (code) {
-    case 1001: return GW_CLOSE_1001;
-    case 1003: return GW_CLOSE_1003;
-    case 1007: return GW_CLOSE_1007;
-    case 1008: return GW_CLOSE_1008;
-    case 1009: return GW_CLOSE_1009;
-    case 4008: return GW_CLOSE_4008;
-    case 4009: return GW_CLOSE_4009;
-    case 4100: return GW_CLOSE_4100;
-    default:   return GW_CLOSE_NORMAL;
+    case 1001:
+        return GW_CLOSE_1001;
+    case 1003:
+        return GW_CLOSE_1003;
+    case 1007:
+        return GW_CLOSE_1007;
+    case 1008:
+        return GW_CLOSE_1008;
+    case 1009:
+        return GW_CLOSE_1009;
+    case 4008:
+        return GW_CLOSE_4008;
+    case 4009:
+        return GW_CLOSE_4009;
+    case 4100:
+        return GW_CLOSE_4100;
+    default:
+        return GW_CLOSE_NORMAL;
     }
 }
 

@@ -38,22 +38,22 @@ struct gw_counters {
     atomic_uint_fast64_t conns_opened;
     atomic_uint_fast64_t frames_in;
     atomic_uint_fast64_t bytes_in;
-    atomic_uint_fast64_t msgs_out;  /* server messages delivered (frames) */
-    atomic_uint_fast64_t writes;    /* lws_write calls carrying them */
+    atomic_uint_fast64_t msgs_out; /* server messages delivered (frames) */
+    atomic_uint_fast64_t writes;   /* lws_write calls carrying them */
     atomic_uint_fast64_t bytes_out;
-    atomic_uint_fast64_t batches;   /* per-shard batches framed */
-    atomic_uint_fast64_t dropped_sampled;  /* comments kept out of the room stream */
-    atomic_uint_fast64_t dropped_lag;      /* low-priority bytes skipped for slow viewers */
-    atomic_uint_fast64_t lag_skips;        /* times a slow viewer was skipped forward */
+    atomic_uint_fast64_t batches;         /* per-shard batches framed */
+    atomic_uint_fast64_t dropped_sampled; /* comments kept out of the room stream */
+    atomic_uint_fast64_t dropped_lag;     /* low-priority bytes skipped for slow viewers */
+    atomic_uint_fast64_t lag_skips;       /* times a slow viewer was skipped forward */
     atomic_uint_fast64_t rate_limited;
     atomic_uint_fast64_t bad_requests;
     atomic_uint_fast64_t token_failures;
-    atomic_uint_fast64_t replayed;         /* events replayed for since */
+    atomic_uint_fast64_t replayed; /* events replayed for since */
     atomic_uint_fast64_t replay_gaps;
-    atomic_uint_fast64_t queue_bytes;      /* gauge: bytes in targeted queues */
+    atomic_uint_fast64_t queue_bytes; /* gauge: bytes in targeted queues */
     atomic_uint_fast64_t closes[GW_CLOSE_SLOTS];
     atomic_uint_fast64_t refused[GW_REFUSE_SLOTS];
-    atomic_uint_fast64_t connections;      /* gauge: open WebSocket connections */
+    atomic_uint_fast64_t connections; /* gauge: open WebSocket connections */
 } __attribute__((aligned(64)));
 
 static inline void gw_count(atomic_uint_fast64_t *c, uint64_t n)

@@ -52,11 +52,11 @@ struct gw_shard {
     struct gw_shard *dirty_next; /* stack link, owned by the stack */
 
     /* Owning thread only. */
-    lws_dll2_owner_t viewers;    /* struct gw_conn, every connection (hosts too) */
-    lws_dll2_owner_t hosts;      /* hosts and admins, who see every comment */
+    lws_dll2_owner_t viewers; /* struct gw_conn, every connection (hosts too) */
+    lws_dll2_owner_t hosts;   /* hosts and admins, who see every comment */
     struct gw_batch *oldest, *newest;
-    uint64_t head;               /* stream bytes ever appended */
-    uint64_t pulled_seq;         /* last room seq taken from the inbox */
+    uint64_t head;       /* stream bytes ever appended */
+    uint64_t pulled_seq; /* last room seq taken from the inbox */
     uint64_t sent_likes, sent_online;
 } __attribute__((aligned(64)));
 
@@ -66,8 +66,8 @@ struct gw_room {
     pthread_mutex_t lock;
 
     /* Under lock. */
-    uint64_t seq;          /* last room-wide high-priority seq */
-    uint64_t comment_ids;  /* last comment id handed out */
+    uint64_t seq;           /* last room-wide high-priority seq */
+    uint64_t comment_ids;   /* last comment id handed out */
     struct gw_msg **replay; /* ring of replay_cap, slot seq % replay_cap */
     uint32_t replay_cap;
     bool has_card;
@@ -80,7 +80,7 @@ struct gw_room {
     /* Lock-free counters (relaxed: independent statistics, read for display). */
     atomic_uint_fast64_t likes;
     atomic_uint_fast64_t online;
-    atomic_uint_fast64_t comments;      /* accepted comments */
+    atomic_uint_fast64_t comments;       /* accepted comments */
     atomic_uint_fast64_t comments_shown; /* comments admitted into the room stream */
     atomic_uint_fast64_t card_clicks;
     atomic_uint_fast64_t peak_online;
@@ -99,7 +99,8 @@ struct gw_rooms {
     int comment_rate;
 };
 
-void gw_rooms_init(struct gw_rooms *rs, struct gw_server *srv, int nshards, uint32_t replay_cap, int comment_rate);
+void gw_rooms_init(struct gw_rooms *rs, struct gw_server *srv, int nshards, uint32_t replay_cap,
+                   int comment_rate);
 void gw_rooms_fini(struct gw_rooms *rs);
 
 /* The room with that id, created when `create` and absent; NULL when absent and not

@@ -19,9 +19,9 @@
 #include "gw_log.h"
 #include "gw_util.h"
 
-#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH    64
 #define ACCEPT_PAUSE_US (100 * LWS_US_PER_MS)
-#define DRAIN_POLL_US (50 * LWS_US_PER_MS)
+#define DRAIN_POLL_US   (50 * LWS_US_PER_MS)
 
 /* ---- the dirty stack (any thread pushes, the owner drains) ------------------------- */
 
@@ -112,8 +112,8 @@ static void accept_ready(struct gw_worker *w)
     }
 }
 
-static int accept_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                           void *in, size_t len)
+static int accept_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                           size_t len)
 {
     struct gw_worker *w = lws_context_user(lws_get_context(wsi));
 
@@ -156,10 +156,11 @@ static void start_drain(struct gw_worker *w)
         lws_set_timeout(w->listen_wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     /* Deliver what is pending first, then 1001 (reconnect elsewhere). */
     drain_dirty(w);
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&w->conns)) {
-        gw_conn_close(lws_container_of(d, struct gw_conn, worker_node), 1001,
-                      "server going away");
-    } lws_end_foreach_dll_safe(d, d1);
+    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&w->conns))
+    {
+        gw_conn_close(lws_container_of(d, struct gw_conn, worker_node), 1001, "server going away");
+    }
+    lws_end_foreach_dll_safe(d, d1);
     lws_sul_schedule(w->ctx, 0, &w->drain_sul, on_drain_poll, DRAIN_POLL_US);
 }
 
@@ -219,9 +220,9 @@ static int worker_setup(struct gw_worker *w)
     /* rx_buffer_size bounds the memory of an idle connection; tx_packet_size lets one
      * write carry a whole batch instead of lws cutting it at its service buffer size
      * and copying the rest. */
-    w->protocols[0] = (struct lws_protocols){"livegw", gw_conn_callback, sizeof(struct gw_conn),
-                                             (size_t)cfg->rx_buffer, 0, NULL,
-                                             (size_t)4 * 1024 * 1024};
+    w->protocols[0] = (struct lws_protocols){
+        "livegw", gw_conn_callback,       sizeof(struct gw_conn), (size_t)cfg->rx_buffer, 0,
+        NULL,     (size_t)4 * 1024 * 1024};
     w->protocols[1] = (struct lws_protocols){"livegw-accept", accept_callback, 0, 0, 0, NULL, 0};
     info.protocols = w->protocols;
     w->vh = lws_create_vhost(w->ctx, &info);
@@ -233,14 +234,13 @@ static int worker_setup(struct gw_worker *w)
     if (w->listen_fd < 0)
         return -1;
     u.filefd = (lws_filefd_type)w->listen_fd;
-    w->listen_wsi = lws_adopt_descriptor_vhost(w->vh, LWS_ADOPT_RAW_FILE_DESC, u,
-                                               "livegw-accept", NULL);
+    w->listen_wsi =
+        lws_adopt_descriptor_vhost(w->vh, LWS_ADOPT_RAW_FILE_DESC, u, "livegw-accept", NULL);
     if (!w->listen_wsi) {
         gw_err("worker %d: cannot adopt the listening socket", w->idx);
         return -1;
     }
-    lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick,
-                     (lws_usec_t)cfg->tick_ms * LWS_US_PER_MS);
+    lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick, (lws_usec_t)cfg->tick_ms * LWS_US_PER_MS);
     return 0;
 }
 
@@ -298,8 +298,7 @@ int gw_server_start(struct gw_server *srv)
     atomic_init(&srv->failed, 0);
     pthread_mutex_init(&srv->ip_lock, NULL);
     gw_strmap_init(&srv->per_ip);
-    gw_rooms_init(&srv->rooms, srv, srv->nworkers, (uint32_t)cfg->replay_events,
-                  cfg->comment_rate);
+    gw_rooms_init(&srv->rooms, srv, srv->nworkers, (uint32_t)cfg->replay_events, cfg->comment_rate);
     for (int i = 0; i < cfg->n_rooms; i++)
         gw_rooms_get(&srv->rooms, cfg->rooms[i], true);
 

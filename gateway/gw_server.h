@@ -39,7 +39,7 @@ struct gw_worker {
     struct lws *listen_wsi;
     bool accept_paused;
 
-    lws_retry_bo_t retry; /* ping / hang-up policy of the vhost */
+    lws_retry_bo_t retry;              /* ping / hang-up policy of the vhost */
     struct lws_protocols protocols[3]; /* the vhost's protocols (outlive it) */
     lws_sorted_usec_list_t tick_sul;
     lws_sorted_usec_list_t accept_sul;
@@ -53,10 +53,10 @@ struct gw_worker {
     struct gw_bucket handshakes; /* admission pacing */
     lws_dll2_owner_t conns;      /* every WebSocket connection on this thread */
 
-    struct proto_buf enc;        /* scratch for encoding (this thread only) */
-    unsigned char *scratch;      /* LWS_PRE + scratch_cap: gathering writes */
+    struct proto_buf enc;   /* scratch for encoding (this thread only) */
+    unsigned char *scratch; /* LWS_PRE + scratch_cap: gathering writes */
     size_t scratch_cap;
-    unsigned int rng;            /* jitter */
+    unsigned int rng; /* jitter */
 
     bool draining;
     int64_t drain_deadline_ms;

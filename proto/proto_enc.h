@@ -24,7 +24,7 @@ struct proto_buf {
 };
 
 void proto_buf_init(struct proto_buf *b, size_t headroom);
-void proto_buf_fini(struct proto_buf *b); /* accepts an initialised, emptied or NULL buf */
+void proto_buf_fini(struct proto_buf *b);  /* accepts an initialised, emptied or NULL buf */
 void proto_buf_reset(struct proto_buf *b); /* len = 0, memory kept */
 static inline unsigned char *proto_buf_data(const struct proto_buf *b)
 {
@@ -123,8 +123,8 @@ void proto_enc_sale(struct proto_buf *b, uint64_t seq, const struct proto_sale_v
 void proto_enc_stock(struct proto_buf *b, const char *sale, int64_t left);
 
 /* `order` replies. */
-void proto_enc_order_ok(struct proto_buf *b, const char *req, const char *order,
-                        const char *sale, int32_t qty, int64_t pay_by_ms);
+void proto_enc_order_ok(struct proto_buf *b, const char *req, const char *order, const char *sale,
+                        int32_t qty, int64_t pay_by_ms);
 void proto_enc_order_fail(struct proto_buf *b, const char *req, enum proto_err code,
                           const char *msg);
 
@@ -138,12 +138,12 @@ struct proto_bag_view {
     enum proto_bag_state state;
     const char *prize;
     const char *keyword;
-    int32_t winners_count;       /* when open */
-    const char *const *winners;  /* when drawn: winner uids */
+    int32_t winners_count;      /* when open */
+    const char *const *winners; /* when drawn: winner uids */
     size_t n_winners;
-    int64_t ends_at;             /* unix ms */
-    const char *commit;          /* project addition: hex SHA-256 of the seed, or NULL */
-    const char *seed;            /* project addition: hex seed once drawn, or NULL */
+    int64_t ends_at;    /* unix ms */
+    const char *commit; /* project addition: hex SHA-256 of the seed, or NULL */
+    const char *seed;   /* project addition: hex seed once drawn, or NULL */
 };
 
 /* `bag`: seq == 0 omits `seq` (the viewer's own reply); joined / you_won are written
@@ -151,8 +151,8 @@ struct proto_bag_view {
 void proto_enc_bag(struct proto_buf *b, uint64_t seq, const struct proto_bag_view *v,
                    bool with_type, bool has_joined, bool joined, bool has_you_won, bool you_won);
 void proto_enc_bag_count(struct proto_buf *b, const char *bag, uint64_t count);
-void proto_enc_wecom(struct proto_buf *b, const char *prompt, const char *title,
-                     const char *hook, const char *link);
+void proto_enc_wecom(struct proto_buf *b, const char *prompt, const char *title, const char *hook,
+                     const char *link);
 
 /* `welcome`. card NULL -> null. sales_json / bag_json are complete JSON values written
  * with this module (an array, an object or "null"); NULL means [] / null. */

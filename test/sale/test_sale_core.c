@@ -410,7 +410,7 @@ static void test_stress_reserve(void **state)
         sale_order_commit(r.order);
         topped++;
     }
-    assert_int_equal(atomic_load(&st->mismatches), 0);  /* idempotent, first result */
+    assert_int_equal(atomic_load(&st->mismatches), 0); /* idempotent, first result */
     /* Walk the canonical answers: sold == stock, limits, unique orders. */
     int64_t sold = 0, oks = 0;
     struct sale_order **seen = calloc(U * R, sizeof(*seen));
