@@ -146,7 +146,7 @@ void scn_report_resources(struct rep *r, const struct coord *c, uint64_t deliver
 void scn_report_plot(struct rep *r, const struct coord *c, const char *title)
 {
     const struct bench_cfg *cfg = c->cfg;
-    if (!cfg->plot)
+    if (!cfg->plot || c->tot->lat.count == 0)
         return;
     int rc = plot_write(cfg->plot, title, &c->tot->lat, c->tot->bins, BENCH_BINS);
     char path[1024];

@@ -57,8 +57,10 @@ static void publish_loop(struct coord *c)
         }
         uint64_t next = c->t_run + (uint64_t)(k * interval);
         now = bench_now_ns();
+        /* At least 1 ms: at high rates messages go out in small bursts instead of the
+         * coordinator spinning on a core the server needs. */
         int wait_ms = next > now ? (int)((next - now) / 1000000) : 0;
-        pub_poll(&c->pub, wait_ms > 100 ? 100 : wait_ms);
+        pub_poll(&c->pub, wait_ms < 1 ? 1 : wait_ms > 100 ? 100 : wait_ms);
         coord_tick(c);
     }
 }

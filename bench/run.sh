@@ -1,0 +1,215 @@
+#!/bin/bash
+# run.sh: the standard livegw-bench suite; writes bench/RESULTS.md and bench/results/.
+#   bench/run.sh [BUILD_DIR]        (default: build; needs livegw-bench and livegw built there)
+#   REPEAT=3 NCHAN_PORT=8090 ...    environment knobs, see the top of the script
+# Every gateway run gets a fresh gateway on a free loopback port; nginx+Nchan runs on its own
+# port for the whole suite. Saturation and latency runs are repeated (REPEAT, default 3),
+# alternating gateway and Nchan, and the medians are quoted: the machine is shared.
+# Everything started here is stopped on exit, whatever happens.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-$root/build}
+case "$build" in /*) ;; *) build=$root/$build ;; esac
+bench=$build/bench/livegw-bench
+livegw=$build/gateway/livegw
+REPEAT=${REPEAT:-3}
+NCHAN_PORT=${NCHAN_PORT:-$(( 40000 + $$ % 10000 ))}
+SAT_VIEWERS=${SAT_VIEWERS:-10000}
+SAT_SECS=${SAT_SECS:-10}
+LAT_VIEWERS=${LAT_VIEWERS:-10000}
+LAT_PROCS=${LAT_PROCS:-4}
+LAT_SECS=${LAT_SECS:-20}
+IDLE_VIEWERS=${IDLE_VIEWERS:-19900}
+MID_VIEWERS=${MID_VIEWERS:-5000}     # likes, churn, rush
+if [ "${QUICK:-0}" = 1 ]; then       # a fast pass to check the script itself
+    REPEAT=1 SAT_VIEWERS=500 SAT_SECS=2 LAT_VIEWERS=500 LAT_SECS=2 IDLE_VIEWERS=500 MID_VIEWERS=300
+fi
+out=$here/results
+secret=run-$$-$RANDOM
+
+[ -x "$bench" ] && [ -x "$livegw" ] || { echo "run.sh: build first: $bench, $livegw" >&2; exit 2; }
+need() { command -v "$1" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$2" >/dev/null; }
+need jq jq
+need gnuplot gnuplot-nox
+"$here/nchan/nchan.sh" install >/dev/null || { echo "run.sh: cannot install nginx + nchan" >&2; exit 2; }
+
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/*.txt "$out"/*.svg "$out"/*.dat "$out"/*.gp "$out"/*.err "$out"/*.log
+gw_pid=
+nchan_prefix=/tmp/livegw-nchan-run-$$
+cleanup() {
+    stop_gateway
+    "$here/nchan/nchan.sh" stop "$nchan_prefix" >/dev/null 2>&1
+    rm -rf "$nchan_prefix"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_gateway() {
+    for attempt in 1 2 3 4 5; do
+        gw_port=$(( 30000 + (RANDOM % 9000) ))
+        "$livegw" --listen "127.0.0.1:$gw_port" --secret "$secret" --threads 2 \
+            >"$out/gateway.log" 2>&1 &
+        gw_pid=$!
+        for _ in $(seq 50); do
+            kill -0 "$gw_pid" 2>/dev/null || break
+            curl -fs "http://127.0.0.1:$gw_port/healthz" >/dev/null 2>&1 && return 0
+            sleep 0.1
+        done
+        stop_gateway
+    done
+    echo "run.sh: gateway did not start" >&2
+    cat "$out/gateway.log" >&2
+    exit 2
+}
+stop_gateway() {
+    [ -n "$gw_pid" ] || return 0
+    kill -TERM "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
+    gw_pid=
+}
+
+"$here/nchan/nchan.sh" start "$NCHAN_PORT" "$nchan_prefix" >"$out/nchan.log" 2>&1 &
+for _ in $(seq 50); do
+    curl -fs -X POST -d x "http://127.0.0.1:$NCHAN_PORT/pub?id=probe" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+nchan_pid=$(cat "$nchan_prefix/nginx.pid")
+
+# run NAME ARGS...: one livegw-bench run; keeps its table, JSON line and command.
+run() {
+    local name=$1
+    shift
+    local load
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo "== $name: livegw-bench $*" >&2
+    "$bench" "$@" --plot "$out/$name" --label "$name" >"$out/$name.txt" 2>"$out/$name.err"
+    local rc=$?
+    grep '^{' "$out/$name.txt" | jq -c --arg cmd "livegw-bench $*" --arg load "$load" \
+        --argjson rc $rc '. + {command: $cmd, load_before: $load, exit: $rc}' >"$out/$name.json"
+    grep -v '^{' "$out/$name.txt" | grep -E "deliveries per|publish -> delivery|  result|FAILED" >&2
+}
+
+gw_args() { echo "--url ws://127.0.0.1:$gw_port --secret $secret --server-pid $gw_pid"; }
+nchan_args() { echo "--target nchan --pub-url http://127.0.0.1:$NCHAN_PORT/pub?id=$1 --server-pid $nchan_pid"; }
+
+# --- the suite -------------------------------------------------------------------------
+start_gateway
+run idle idle $(gw_args) --viewers "$IDLE_VIEWERS" --ramp 3000 --duration 5
+stop_gateway
+
+for i in $(seq "$REPEAT"); do
+    start_gateway
+    run "sat-gateway-$i" fanout $(gw_args) --viewers "$SAT_VIEWERS" --procs 2 --rate max \
+        --size 64 --priority high --duration "$SAT_SECS" --drain 3 --ramp 3000
+    stop_gateway
+    run "sat-nchan-$i" fanout $(nchan_args "sat$i-$$") --viewers "$SAT_VIEWERS" --procs 2 \
+        --rate max --size 64 --duration "$SAT_SECS" --drain 3 --ramp 3000
+done
+
+for i in $(seq "$REPEAT"); do
+    start_gateway
+    run "lat-gateway-$i" fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
+        --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
+    stop_gateway
+done
+run lat-nchan-1 fanout $(nchan_args "lat-$$") --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
+    --rate 20 --size 64 --duration "$LAT_SECS" --drain 3 --ramp 3000
+
+start_gateway
+run rooms-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --rooms 100 --procs 2 --rate 5 \
+    --duration 10 --drain 3 --ramp 3000
+stop_gateway
+start_gateway
+run low-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs 2 --rate 100 \
+    --priority low --duration 10 --drain 3 --ramp 3000
+stop_gateway
+start_gateway
+run likes likes $(gw_args) --viewers "$MID_VIEWERS" --like-rate $((MID_VIEWERS * 5)) \
+    --duration 10 --drain 3
+stop_gateway
+start_gateway
+run churn churn $(gw_args) --viewers "$MID_VIEWERS" --churn-rate $((MID_VIEWERS / 10)) --rate 20 \
+    --duration 10 --drain 3
+stop_gateway
+start_gateway
+run rush rush $(gw_args) --viewers "$MID_VIEWERS" --stock $((MID_VIEWERS / 5)) --spread-ms 1000 \
+    --drain 3
+stop_gateway
+
+# --- RESULTS.md ------------------------------------------------------------------------
+j() { jq -r "$2 // \"n/a\"" "$out/$1.json" 2>/dev/null || echo n/a; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
+med() { # med PREFIX FIELD: median of FIELD over PREFIX-1..REPEAT
+    for i in $(seq "$REPEAT"); do j "$1-$i" "$2"; done | grep -v n/a | median
+}
+all() { for i in $(seq "$REPEAT"); do j "$1-$i" "$2"; done | paste -sd' '; }
+
+sat_gw=$(med sat-gateway .deliveries_per_s)
+sat_nc=$(med sat-nchan .deliveries_per_s)
+ratio=$(awk -v a="$sat_gw" -v b="$sat_nc" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
+lat_p99=$(med lat-gateway .lat_ms_p99)
+lat_pct=$(all lat-gateway .delivered_pct)
+idle_kb=$(j idle .server_kb_per_viewer)
+rush_fail=$(j rush '.failures[0]')
+
+{
+cat <<HEAD
+# livegw-bench results
+
+Generated by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Every figure below comes
+from the JSON line of one run, kept in \`bench/results/<run>.json\` next to its table
+(\`.txt\`) and plot (\`.svg\`). The machine is shared with other engineers' builds and tests:
+each run records the load average before it, and repeated runs are quoted as medians.
+
+## Machine and versions
+
+| | |
+|---|---|
+| CPU | $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') |
+| memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |
+| OS | Debian $(cat /etc/debian_version), Linux $(uname -r) |
+| open files | $(ulimit -n) per process |
+| livegw | $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- gateway proto sale 2>/dev/null || echo ' (with uncommitted changes)'), built $(bt=$(grep -m1 '^CMAKE_BUILD_TYPE' "$build/CMakeCache.txt" | cut -d= -f2); echo "${bt:-RelWithDebInfo}") in $(basename "$build") |
+| libwebsockets | $(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null) |
+| nginx / nchan | $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null) / $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null) (2 workers, bench/nchan/nginx.conf.in) |
+| compiler | $(gcc --version | head -1) |
+
+## Against the targets (issue 3)
+
+| target | goal | measured | |
+|---|---|---|---|
+| idle: one gateway process | ~19,900 viewers, <= 2 KB RSS each | $(j idle .ready) viewers, $idle_kb KB each | $(awk -v k="$idle_kb" 'BEGIN { print (k + 0 <= 2.0 && k != "n/a") ? "met" : "not met" }') |
+| fanout saturation, 10,000 viewers, 64 B high priority | >= 5x Nchan's deliveries/s (uWS ~0.5 M/s) | gateway $sat_gw/s vs Nchan $sat_nc/s (median of $REPEAT): ${ratio}x | $(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 5) ? "met" : "not met" }') |
+| fanout latency, 10,000 viewers x 20 msg/s | every delivery, p99 < 100 ms | p99 $lat_p99 ms (median of $REPEAT, $LAT_PROCS client processes), delivered $lat_pct % | $(awk -v p="$lat_p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }') |
+| rush | p99 reply < 100 ms, zero oversell | $( [ "$(j rush .exit)" = 0 ] && echo "p99 $(j rush .reply_ms_p99) ms, $(j rush .orders_ok) accepted of stock $(j rush .stock)" || echo "not run: $rush_fail" ) | |
+| harness not the bottleneck | CPU per delivery shown | gateway saturation: harness $(med sat-gateway .harness_cpu_us_per_delivery) us vs server $(med sat-gateway .server_cpu_us_per_delivery) us per delivery | |
+
+HEAD
+
+echo "## Summary of every run"
+echo
+echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU us/deliv | harness CPU us/deliv | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for f in "$out"/*.json; do
+    n=$(basename "$f" .json)
+    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
+done
+echo
+echo "## Each run"
+for f in "$out"/*.json; do
+    n=$(basename "$f" .json)
+    echo
+    echo "### $n"
+    echo
+    echo '```'
+    jq -r .command "$f"
+    echo '```'
+    echo
+    echo '```'
+    grep -v '^{' "$out/$n.txt"
+    echo '```'
+    [ -f "$out/$n.svg" ] && echo && echo "![${n}](results/$n.svg)"
+done
+} >"$here/RESULTS.md"
+echo "run.sh: wrote $here/RESULTS.md" >&2
