@@ -131,7 +131,7 @@ void rep_lat(struct rep *r, const char *key, const char *label, const struct his
     }
     struct item *t = add(r, "", label);
     if (t) {
-        snprintf(t->text, sizeof(t->text), "%s ms (n=%llu)", line,
+        snprintf(t->text, sizeof(t->text), "%.96s ms (n=%llu)", line,
                  (unsigned long long)h->count);
     }
 }
