@@ -109,6 +109,13 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     unsigned char *p;
     uint32_t kept = 0;
 
+    if (!s->viewers.count) {
+        /* Nobody to deliver to (the last viewer left after the shard was marked). */
+        s->pulled_seq = seq;
+        gw_msgvec_fini(in);
+        return;
+    }
+
     /* Sampled-out comments go to the hosts only, as targeted messages. */
     for (uint32_t i = 0; i < in->n; i++) {
         struct gw_msg *m = in->v[i];
@@ -167,6 +174,7 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     s->newest = b;
     s->head += total;
     s->pulled_seq = seq;
+    min_cursor = s->head;
     gw_count(&w->m.batches, 1);
 
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers))
@@ -183,6 +191,11 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     }
     lws_end_foreach_dll_safe(d, d1);
     shard_trim(s, min_cursor);
+}
+
+void gw_fanout_shard_fini(struct gw_shard *s)
+{
+    shard_trim(s, UINT64_MAX);
 }
 
 void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)

@@ -33,6 +33,9 @@ struct gw_batch {
     unsigned char buf[];   /* LWS_PRE + len */
 };
 
+/* Frees the shard's batches (process exit). */
+void gw_fanout_shard_fini(struct gw_shard *s);
+
 /* Turns the shard's inbox into a batch and asks its viewers for writes. */
 void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_fanout.h"
 #include "gw_server.h"
 #include "gw_util.h"
 
@@ -77,8 +78,10 @@ static void room_destroy(struct gw_room *r)
     for (uint32_t i = 0; i < r->replay_cap; i++)
         gw_msg_unref(r->replay[i]);
     free(r->replay);
-    for (int i = 0; i < r->nshards; i++)
+    for (int i = 0; i < r->nshards; i++) {
         gw_msgvec_fini(&r->shards[i].inbox);
+        gw_fanout_shard_fini(&r->shards[i]);
+    }
     gw_strmap_fini(&r->online_uids);
     gw_strmap_fini(&r->seen_uids);
     gw_strmap_fini(&r->mutes);
