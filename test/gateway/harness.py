@@ -460,6 +460,23 @@ class RawWS:
     def send_json(self, obj):
         self.send_frame(OP_TEXT, json.dumps(obj, ensure_ascii=False).encode())
 
+    def send_burst(self, objs):
+        """Sends many JSON text frames with one sendall (they arrive together)."""
+        out = []
+        for obj in objs:
+            payload = json.dumps(obj, ensure_ascii=False).encode()
+            n = len(payload)
+            if n < 126:
+                hdr = struct.pack("!BB", 0x81, 0x80 | n)
+            elif n < 65536:
+                hdr = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+            else:
+                hdr = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+            key = os.urandom(4)
+            k = (key * (n // 4 + 1))[:n]
+            out.append(hdr + key + bytes(a ^ b for a, b in zip(payload, k)))
+        self.sock.sendall(b"".join(out))
+
     def _need(self, n):
         while len(self.buf) < n:
             chunk = self.sock.recv(65536)
@@ -647,11 +664,12 @@ class GatewayCase(unittest.TestCase):
 
     GW_ARGS = []
     GW_TLS = None
+    GW_TICK_MS = 20
     EXPECT_EXIT = 0
 
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway(cls.GW_ARGS, tls=cls.GW_TLS)
+        cls.gw = Gateway(cls.GW_ARGS, tls=cls.GW_TLS, tick_ms=cls.GW_TICK_MS)
         cls.gw.start()
 
     @classmethod
