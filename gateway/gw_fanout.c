@@ -110,8 +110,11 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     uint32_t kept = 0;
 
     if (!s->viewers.count) {
-        /* Nobody to deliver to (the last viewer left after the shard was marked). */
+        /* Nobody to deliver to (the last viewer left after the shard was marked, or
+         * the first is joining: its welcome carries the current likes and online). */
         s->pulled_seq = seq;
+        s->sent_likes = likes;
+        s->sent_online = online;
         gw_msgvec_fini(in);
         return;
     }
@@ -182,7 +185,9 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
         /* A viewer closing as too slow holds no batches any more. */
         if (c->close_code != 4009) {
-            if (s->head - c->cursor > max_lag)
+            /* Lag is what the viewer had not taken before this batch: a caught-up
+             * viewer is never skipped, however large one tick's batch is. */
+            if (b->off - c->cursor > max_lag)
                 skip_forward(w, s, c);
             deliver_now(w, c);
             if (c->close_code != 4009 && c->cursor < min_cursor)
