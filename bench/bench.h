@@ -38,40 +38,40 @@ struct bench_cfg {
     const char *scn_name;
     /* where the viewers connect */
     struct sockaddr_in dst;
-    char host_hdr[64];   /* "127.0.0.1:PORT" */
-    char sub_path[512];  /* nchan: subscriber path with "?id=" last; gateway: "/ws" */
+    char host_hdr[64];  /* "127.0.0.1:PORT" */
+    char sub_path[512]; /* nchan: subscriber path with "?id=" last; gateway: "/ws" */
     /* where the publisher posts (HTTP) */
     struct sockaddr_in pub_dst;
     char pub_host_hdr[64];
-    char pub_path[512];  /* nchan: publisher path with "?id=" last */
-    bool pub_http;       /* publish over HTTP (always for nchan; --pub http for the gateway) */
-    int pub_conns;       /* HTTP: connections, one request in flight each; WebSocket:
-                            publishing connections per room */
+    char pub_path[512];   /* nchan: publisher path with "?id=" last */
+    bool pub_http;        /* publish over HTTP (always for nchan; --pub http for the gateway) */
+    int pub_conns;        /* HTTP: connections, one request in flight each; WebSocket:
+                             publishing connections per room */
     double pub_conn_rate; /* WebSocket: messages per second per publishing connection */
     char secret[256];
     char room[64];
     int rooms;
     int viewers;
     int procs;
-    int ramp;       /* new connections per second, all processes together */
-    int inflight;   /* unanswered handshakes per process */
-    int src_addrs;  /* viewers spread over 127.0.0.2 .. 127.0.0.(1 + src_addrs) */
+    int ramp;      /* new connections per second, all processes together */
+    int inflight;  /* unanswered handshakes per process */
+    int src_addrs; /* viewers spread over 127.0.0.2 .. 127.0.0.(1 + src_addrs) */
     double duration;
     double drain;
     double ready_timeout;
-    double rate;    /* messages per second per room; rate_max: as fast as accepted */
+    double rate; /* messages per second per room; rate_max: as fast as accepted */
     bool rate_max;
-    int window;     /* rate_max: messages in flight per viewer */
-    int size;       /* message text length in bytes */
-    bool prio_high; /* host notices (high) or viewer comments (low) */
-    double like_rate; /* likes frames per second, all viewers together */
-    int like_n;       /* n per like frame; 0: 1..100 varying */
+    int window;        /* rate_max: messages in flight per viewer */
+    int size;          /* message text length in bytes */
+    bool prio_high;    /* host notices (high) or viewer comments (low) */
+    double like_rate;  /* likes frames per second, all viewers together */
+    int like_n;        /* n per like frame; 0: 1..100 varying */
     double churn_rate; /* reconnects per second, all viewers together */
     int stock;
-    int spread_ms;     /* rush: orders spread over this many ms */
+    int spread_ms; /* rush: orders spread over this many ms */
     char sale[64];
     pid_t server_pid;
-    const char *plot;  /* file prefix for plot data and SVG, or NULL */
+    const char *plot; /* file prefix for plot data and SVG, or NULL */
     const char *label;
     const char *redis; /* HOST:PORT for the rush check, or NULL */
     int64_t token_exp;
@@ -89,18 +89,18 @@ struct bench_slot {
     _Atomic uint64_t delivered; /* bench messages received */
     _Atomic int done;           /* the plain fields below are final */
 
-    uint64_t lost_pub;  /* bench messages missing, from the publisher's counter in the text */
+    uint64_t lost_pub; /* bench messages missing, from the publisher's counter in the text */
     uint64_t dup_pub;
     uint64_t reordered; /* bench messages that arrived after a later one */
     uint64_t seq_gaps;  /* room seq numbers skipped: drops as the server reports them */
     uint64_t seq_dups;
-    uint64_t bad_msgs;  /* bench text that did not parse */
+    uint64_t bad_msgs; /* bench text that did not parse */
     uint64_t closes_4009, closes_1001, closes_other, refused, conn_errors;
     int last_close_code;
     char last_close_why[48];
     uint64_t reconnects;
-    uint64_t deferred;  /* handshakes answered 503/429 and retried */
-    uint64_t behind;    /* viewers whose last seq is not the room's final seq at the end */
+    uint64_t deferred; /* handshakes answered 503/429 and retried */
+    uint64_t behind;   /* viewers whose last seq is not the room's final seq at the end */
     uint64_t unready_at_end;
     int64_t likes_sent, likes_rejected;
     int64_t likes_final_min, likes_final_max;
@@ -109,7 +109,7 @@ struct bench_slot {
     uint64_t errors;
     struct bench_code codes[BENCH_CODES];
     uint64_t last_delivery_ns;
-    double cpu_run_s;   /* user+sys CPU of this process from run start to exit */
+    double cpu_run_s; /* user+sys CPU of this process from run start to exit */
     double cpu_total_s;
     long maxrss_kb;
     struct hist lat;     /* publish -> delivery */
@@ -119,9 +119,9 @@ struct bench_slot {
 };
 
 struct bench_shm {
-    _Atomic int phase;          /* enum bench_phase; coordinator writes, release */
-    _Atomic uint64_t t_run_ns;  /* set before phase becomes PH_RUN */
-    _Atomic uint64_t go_ns;     /* rush: when orders start; 0 until then */
+    _Atomic int phase;                  /* enum bench_phase; coordinator writes, release */
+    _Atomic uint64_t t_run_ns;          /* set before phase becomes PH_RUN */
+    _Atomic uint64_t go_ns;             /* rush: when orders start; 0 until then */
     int64_t final_seq[BENCH_MAX_ROOMS]; /* each room's last seq as the publisher saw it, or -1;
                                            set before PH_EXIT */
     int64_t final_pub[BENCH_MAX_ROOMS]; /* bench messages published per room, set before PH_EXIT */

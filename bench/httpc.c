@@ -141,9 +141,11 @@ static int request_once(struct httpc *h, const char *req, size_t rlen, const cha
         char *eol = memmem(line, (size_t)(h->buf + hlen - line), "\r\n", 2);
         if (strncasecmp(line, "Content-Length:", 15) == 0)
             clen = strtol(line + 15, NULL, 10);
-        else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 && memmem(line, (size_t)(eol - line), "chunked", 7))
+        else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 &&
+                 memmem(line, (size_t)(eol - line), "chunked", 7))
             chunked = 1;
-        else if (strncasecmp(line, "Connection:", 11) == 0 && memmem(line, (size_t)(eol - line), "close", 5))
+        else if (strncasecmp(line, "Connection:", 11) == 0 &&
+                 memmem(line, (size_t)(eol - line), "close", 5))
             close_after = 1;
         line = eol + 2;
     }
@@ -196,9 +198,9 @@ int httpc_request(struct httpc *h, const char *method, const char *path, const c
                   const char *body, size_t blen, const char **body_out, size_t *body_len)
 {
     char head[2048];
-    int n = snprintf(head, sizeof(head),
-                     "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n\r\n", method, path,
-                     h->host, headers ? headers : "", blen);
+    int n =
+        snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %zu\r\n\r\n",
+                 method, path, h->host, headers ? headers : "", blen);
     if (n < 0 || (size_t)n >= sizeof(head))
         return -E2BIG;
     size_t rlen = (size_t)n + blen;
@@ -224,8 +226,8 @@ int httpc_request(struct httpc *h, const char *method, const char *path, const c
     return rc;
 }
 
-int bench_url_parse(const char *url, struct sockaddr_in *addr, char *host, size_t hcap,
-                    char *path, size_t pcap)
+int bench_url_parse(const char *url, struct sockaddr_in *addr, char *host, size_t hcap, char *path,
+                    size_t pcap)
 {
     const char *p = strstr(url, "://");
     if (!p)

@@ -28,7 +28,7 @@ int httpc_request(struct httpc *h, const char *method, const char *path, const c
 
 /* Parses "http://127.0.0.1:PORT/path..." or "ws://...": fills addr, "host:port" and the path
  * (with its query). Returns 0, or -1 when malformed or not IPv4 loopback (127.0.0.0/8). */
-int bench_url_parse(const char *url, struct sockaddr_in *addr, char *host, size_t hcap,
-                    char *path, size_t pcap);
+int bench_url_parse(const char *url, struct sockaddr_in *addr, char *host, size_t hcap, char *path,
+                    size_t pcap);
 
 #endif

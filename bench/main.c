@@ -14,38 +14,41 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: livegw-bench SCENARIO [options]\n"
-"scenarios:\n"
-"  fanout   N viewers, publisher at --rate (or max); latency, deliveries/s, drops\n"
-"  likes    like storm; the final total must equal what was sent\n"
-"  rush     flash sale: every viewer orders within --spread-ms against --stock\n"
-"  churn    viewers reconnect with since; no notice may be lost or repeated\n"
-"  idle     N idle viewers; server RSS per viewer (with --server-pid)\n"
-"target:\n"
-"  --target gateway|nchan     (gateway)\n"
-"  --url ws://127.0.0.1:PORT  gateway address (ws://127.0.0.1:8080)\n"
-"  --secret S                 token secret ($LIVEGW_SECRET or 'bench-secret')\n"
-"  --pub ws|http              gateway publisher: host WebSocket or POST /api/rooms/R/events (ws)\n"
-"  --pub-url URL              nchan publisher, e.g. http://127.0.0.1:8090/pub?id=room\n"
-"  --pub-conns K              HTTP publishing connections, one request in flight each (4);\n"
-"                             WebSocket: publishing connections per room (from the rate)\n"
-"  --pub-conn-rate F          messages/s per WebSocket publisher (40 host, 0.8 commenter)\n"
-"  --sub-url URL              nchan subscriber (default: pub-url with /pub -> /sub)\n"
-"load:\n"
-"  --viewers N (1000)  --procs P (N/19500 rounded up)  --ramp PER_S (2000)\n"
-"  --inflight K (256 handshakes per process)  --src-addrs K (16)\n"
-"  --room NAME (bench-<pid>-<time>)  --rooms K (1)\n"
-"  --duration S (10)  --drain S (3)  --ready-timeout S (60)\n"
-"  --rate R|max (20 per room)  --window W (32)  --size B (64)  --priority high|low (high)\n"
-"  --like-rate F (5 per viewer per s)  --like-n K (0: 1..100)\n"
-"  --churn-rate F (viewers/10 per s)\n"
-"  --stock S (100)  --spread-ms MS (1000)  --sale ID (bench-sale)  --redis HOST:PORT\n"
-"output:\n"
-"  --server-pid PID   sample the server's CPU and RSS from /proc\n"
-"  --plot PREFIX      write PREFIX.lat.dat, PREFIX.rate.dat, PREFIX.gp, PREFIX.svg\n"
-"  --label TEXT       copied into the report\n"
-"Every run stops by itself; only 127.0.0.0/8 is accepted as a target.\n");
+    fprintf(
+        f,
+        "usage: livegw-bench SCENARIO [options]\n"
+        "scenarios:\n"
+        "  fanout   N viewers, publisher at --rate (or max); latency, deliveries/s, drops\n"
+        "  likes    like storm; the final total must equal what was sent\n"
+        "  rush     flash sale: every viewer orders within --spread-ms against --stock\n"
+        "  churn    viewers reconnect with since; no notice may be lost or repeated\n"
+        "  idle     N idle viewers; server RSS per viewer (with --server-pid)\n"
+        "target:\n"
+        "  --target gateway|nchan     (gateway)\n"
+        "  --url ws://127.0.0.1:PORT  gateway address (ws://127.0.0.1:8080)\n"
+        "  --secret S                 token secret ($LIVEGW_SECRET or 'bench-secret')\n"
+        "  --pub ws|http              gateway publisher: host WebSocket or POST "
+        "/api/rooms/R/events (ws)\n"
+        "  --pub-url URL              nchan publisher, e.g. http://127.0.0.1:8090/pub?id=room\n"
+        "  --pub-conns K              HTTP publishing connections, one request in flight each "
+        "(4);\n"
+        "                             WebSocket: publishing connections per room (from the rate)\n"
+        "  --pub-conn-rate F          messages/s per WebSocket publisher (40 host, 0.8 commenter)\n"
+        "  --sub-url URL              nchan subscriber (default: pub-url with /pub -> /sub)\n"
+        "load:\n"
+        "  --viewers N (1000)  --procs P (N/19500 rounded up)  --ramp PER_S (2000)\n"
+        "  --inflight K (256 handshakes per process)  --src-addrs K (16)\n"
+        "  --room NAME (bench-<pid>-<time>)  --rooms K (1)\n"
+        "  --duration S (10)  --drain S (3)  --ready-timeout S (60)\n"
+        "  --rate R|max (20 per room)  --window W (32)  --size B (64)  --priority high|low (high)\n"
+        "  --like-rate F (5 per viewer per s)  --like-n K (0: 1..100)\n"
+        "  --churn-rate F (viewers/10 per s)\n"
+        "  --stock S (100)  --spread-ms MS (1000)  --sale ID (bench-sale)  --redis HOST:PORT\n"
+        "output:\n"
+        "  --server-pid PID   sample the server's CPU and RSS from /proc\n"
+        "  --plot PREFIX      write PREFIX.lat.dat, PREFIX.rate.dat, PREFIX.gp, PREFIX.svg\n"
+        "  --label TEXT       copied into the report\n"
+        "Every run stops by itself; only 127.0.0.0/8 is accepted as a target.\n");
 }
 
 static int die(const char *msg)
@@ -101,65 +104,135 @@ int main(int argc, char **argv)
     const char *target = "gateway", *pubmode = "ws";
 
     static const struct option opts[] = {
-        {"target", 1, 0, 't'},       {"url", 1, 0, 'u'},        {"secret", 1, 0, 's'},
-        {"pub", 1, 0, 'P'},          {"pub-url", 1, 0, 'U'},    {"sub-url", 1, 0, 'S'},
-        {"viewers", 1, 0, 'n'},      {"procs", 1, 0, 'p'},      {"ramp", 1, 0, 'r'},
-        {"inflight", 1, 0, 'i'},     {"src-addrs", 1, 0, 'a'},  {"room", 1, 0, 'R'},
-        {"rooms", 1, 0, 'K'},        {"duration", 1, 0, 'd'},   {"drain", 1, 0, 'D'},
-        {"ready-timeout", 1, 0, 'T'}, {"rate", 1, 0, 'm'},      {"window", 1, 0, 'w'},
-        {"size", 1, 0, 'z'},         {"priority", 1, 0, 'y'},   {"like-rate", 1, 0, 'l'},
-        {"like-n", 1, 0, 'k'},       {"churn-rate", 1, 0, 'c'}, {"stock", 1, 0, 'o'},
-        {"spread-ms", 1, 0, 'e'},    {"sale", 1, 0, 'x'},       {"redis", 1, 0, 'X'},
-        {"server-pid", 1, 0, 'G'},   {"plot", 1, 0, 'g'},       {"label", 1, 0, 'L'},
-        {"pub-conns", 1, 0, 'C'},    {"pub-conn-rate", 1, 0, 'Q'},    {"help", 0, 0, 'h'},         {0, 0, 0, 0},
+        {"target", 1, 0, 't'},     {"url", 1, 0, 'u'},
+        {"secret", 1, 0, 's'},     {"pub", 1, 0, 'P'},
+        {"pub-url", 1, 0, 'U'},    {"sub-url", 1, 0, 'S'},
+        {"viewers", 1, 0, 'n'},    {"procs", 1, 0, 'p'},
+        {"ramp", 1, 0, 'r'},       {"inflight", 1, 0, 'i'},
+        {"src-addrs", 1, 0, 'a'},  {"room", 1, 0, 'R'},
+        {"rooms", 1, 0, 'K'},      {"duration", 1, 0, 'd'},
+        {"drain", 1, 0, 'D'},      {"ready-timeout", 1, 0, 'T'},
+        {"rate", 1, 0, 'm'},       {"window", 1, 0, 'w'},
+        {"size", 1, 0, 'z'},       {"priority", 1, 0, 'y'},
+        {"like-rate", 1, 0, 'l'},  {"like-n", 1, 0, 'k'},
+        {"churn-rate", 1, 0, 'c'}, {"stock", 1, 0, 'o'},
+        {"spread-ms", 1, 0, 'e'},  {"sale", 1, 0, 'x'},
+        {"redis", 1, 0, 'X'},      {"server-pid", 1, 0, 'G'},
+        {"plot", 1, 0, 'g'},       {"label", 1, 0, 'L'},
+        {"pub-conns", 1, 0, 'C'},  {"pub-conn-rate", 1, 0, 'Q'},
+        {"help", 0, 0, 'h'},       {0, 0, 0, 0},
     };
     int o;
     optind = 2;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 't': target = optarg; break;
-        case 'u': url = optarg; break;
-        case 's': snprintf(cfg.secret, sizeof(cfg.secret), "%s", optarg); break;
-        case 'P': pubmode = optarg; break;
-        case 'U': pub_url = optarg; break;
-        case 'S': sub_url = optarg; break;
-        case 'n': cfg.viewers = atoi(optarg); break;
-        case 'p': cfg.procs = atoi(optarg); break;
-        case 'r': cfg.ramp = atoi(optarg); break;
-        case 'i': cfg.inflight = atoi(optarg); break;
-        case 'a': cfg.src_addrs = atoi(optarg); break;
-        case 'R': snprintf(cfg.room, sizeof(cfg.room), "%s", optarg); break;
-        case 'K': cfg.rooms = atoi(optarg); break;
-        case 'd': cfg.duration = atof(optarg); break;
-        case 'D': cfg.drain = atof(optarg); break;
-        case 'T': cfg.ready_timeout = atof(optarg); break;
+        case 't':
+            target = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 's':
+            snprintf(cfg.secret, sizeof(cfg.secret), "%s", optarg);
+            break;
+        case 'P':
+            pubmode = optarg;
+            break;
+        case 'U':
+            pub_url = optarg;
+            break;
+        case 'S':
+            sub_url = optarg;
+            break;
+        case 'n':
+            cfg.viewers = atoi(optarg);
+            break;
+        case 'p':
+            cfg.procs = atoi(optarg);
+            break;
+        case 'r':
+            cfg.ramp = atoi(optarg);
+            break;
+        case 'i':
+            cfg.inflight = atoi(optarg);
+            break;
+        case 'a':
+            cfg.src_addrs = atoi(optarg);
+            break;
+        case 'R':
+            snprintf(cfg.room, sizeof(cfg.room), "%s", optarg);
+            break;
+        case 'K':
+            cfg.rooms = atoi(optarg);
+            break;
+        case 'd':
+            cfg.duration = atof(optarg);
+            break;
+        case 'D':
+            cfg.drain = atof(optarg);
+            break;
+        case 'T':
+            cfg.ready_timeout = atof(optarg);
+            break;
         case 'm':
             if (strcmp(optarg, "max") == 0)
                 cfg.rate_max = true;
             else
                 cfg.rate = atof(optarg);
             break;
-        case 'w': cfg.window = atoi(optarg); break;
-        case 'z': cfg.size = atoi(optarg); break;
+        case 'w':
+            cfg.window = atoi(optarg);
+            break;
+        case 'z':
+            cfg.size = atoi(optarg);
+            break;
         case 'y':
             if (strcmp(optarg, "high") && strcmp(optarg, "low"))
                 return die("--priority is high or low");
             cfg.prio_high = strcmp(optarg, "high") == 0;
             break;
-        case 'l': cfg.like_rate = atof(optarg); break;
-        case 'k': cfg.like_n = atoi(optarg); break;
-        case 'c': cfg.churn_rate = atof(optarg); break;
-        case 'o': cfg.stock = atoi(optarg); break;
-        case 'e': cfg.spread_ms = atoi(optarg); break;
-        case 'x': snprintf(cfg.sale, sizeof(cfg.sale), "%s", optarg); break;
-        case 'X': cfg.redis = optarg; break;
-        case 'G': cfg.server_pid = (pid_t)atoi(optarg); break;
-        case 'g': cfg.plot = optarg; break;
-        case 'L': cfg.label = optarg; break;
-        case 'C': cfg.pub_conns = atoi(optarg); break;
-        case 'Q': cfg.pub_conn_rate = atof(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'l':
+            cfg.like_rate = atof(optarg);
+            break;
+        case 'k':
+            cfg.like_n = atoi(optarg);
+            break;
+        case 'c':
+            cfg.churn_rate = atof(optarg);
+            break;
+        case 'o':
+            cfg.stock = atoi(optarg);
+            break;
+        case 'e':
+            cfg.spread_ms = atoi(optarg);
+            break;
+        case 'x':
+            snprintf(cfg.sale, sizeof(cfg.sale), "%s", optarg);
+            break;
+        case 'X':
+            cfg.redis = optarg;
+            break;
+        case 'G':
+            cfg.server_pid = (pid_t)atoi(optarg);
+            break;
+        case 'g':
+            cfg.plot = optarg;
+            break;
+        case 'L':
+            cfg.label = optarg;
+            break;
+        case 'C':
+            cfg.pub_conns = atoi(optarg);
+            break;
+        case 'Q':
+            cfg.pub_conn_rate = atof(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc)
@@ -168,8 +241,8 @@ int main(int argc, char **argv)
     char path[512];
     if (strcmp(target, "gateway") == 0) {
         cfg.target = TGT_GATEWAY;
-        if (bench_url_parse(url, &cfg.dst, cfg.host_hdr, sizeof(cfg.host_hdr), path,
-                            sizeof(path)) < 0)
+        if (bench_url_parse(url, &cfg.dst, cfg.host_hdr, sizeof(cfg.host_hdr), path, sizeof(path)) <
+            0)
             return die("--url must be ws://127.x.y.z:PORT (loopback only)");
         snprintf(cfg.sub_path, sizeof(cfg.sub_path), "/ws");
         if (strcmp(pubmode, "http") == 0) {
@@ -264,11 +337,16 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     switch (cfg.scn) {
-    case SCN_FANOUT: return scn_fanout(&cfg);
-    case SCN_LIKES: return scn_likes(&cfg);
-    case SCN_RUSH: return scn_rush(&cfg);
-    case SCN_CHURN: return scn_churn(&cfg);
-    case SCN_IDLE: return scn_idle(&cfg);
+    case SCN_FANOUT:
+        return scn_fanout(&cfg);
+    case SCN_LIKES:
+        return scn_likes(&cfg);
+    case SCN_RUSH:
+        return scn_rush(&cfg);
+    case SCN_CHURN:
+        return scn_churn(&cfg);
+    case SCN_IDLE:
+        return scn_idle(&cfg);
     }
     return 2;
 }

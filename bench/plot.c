@@ -7,8 +7,8 @@
 
 #include "bench.h"
 
-int plot_write(const char *prefix, const char *title, const struct hist *lat,
-               const uint64_t *bins, int nbins)
+int plot_write(const char *prefix, const char *title, const struct hist *lat, const uint64_t *bins,
+               int nbins)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s.lat.dat", prefix);
@@ -52,7 +52,8 @@ int plot_write(const char *prefix, const char *title, const struct hist *lat,
             "set multiplot layout 1,2 title '%s'\n"
             "set title 'delivery latency (percentile spectrum)'\n"
             "set logscale x\nset xrange [1:1e5]\n"
-            "set xtics ('0%%%%' 1, '50%%%%' 2, '90%%%%' 10, '99%%%%' 100, '99.9%%%%' 1000, '99.99%%%%' 10000)\n"
+            "set xtics ('0%%%%' 1, '50%%%%' 2, '90%%%%' 10, '99%%%%' 100, '99.9%%%%' 1000, "
+            "'99.99%%%%' 10000)\n"
             "set ylabel 'latency (ms)'\nset grid\nset key off\n"
             "plot '%s.lat.dat' using 2:3 with steps lw 2\n"
             "unset logscale x\nset xrange [*:*]\nset xtics auto\n"

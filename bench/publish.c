@@ -162,8 +162,7 @@ static void http_readable(struct publisher *p, struct pub_http *h)
 }
 
 /* Sends one request on an idle publishing connection. Returns 0, 1 when all are busy, -1. */
-static int http_send(struct publisher *p, const char *head, size_t hl, const char *body,
-                     size_t bl)
+static int http_send(struct publisher *p, const char *head, size_t hl, const char *body, size_t bl)
 {
     struct pub_http *h = NULL;
     for (int i = 0; i < p->nhp; i++) {
@@ -204,8 +203,10 @@ int pub_start(struct publisher *p, const struct bench_cfg *cfg, double timeout_s
             if (bench_token_mint(tok, sizeof(tok), cfg->secret, "bench-admin", "admin", "*",
                                  cfg->token_exp) < 0)
                 return -1;
-            snprintf(p->admin_auth, sizeof(p->admin_auth), "Authorization: Bearer %s\r\n"
-                     "Content-Type: application/json\r\n", tok);
+            snprintf(p->admin_auth, sizeof(p->admin_auth),
+                     "Authorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\n",
+                     tok);
         }
     }
     /* The gateway always gets one WebSocket connection per room: it publishes (or, with

@@ -45,9 +45,9 @@ struct publisher {
     struct pub_conn *conns; /* owned; per_room per room, room-major */
     int nconns;
     int per_room;
-    int *rr; /* owned; per room: the next connection to try */
-    int hepfd;               /* epoll set of the HTTP publishing connections */
-    struct pub_http *hp;     /* owned; cfg->pub_conns of them */
+    int *rr;             /* owned; per room: the next connection to try */
+    int hepfd;           /* epoll set of the HTTP publishing connections */
+    struct pub_http *hp; /* owned; cfg->pub_conns of them */
     int nhp;
     int hnext;
     char admin_auth[600]; /* "Authorization: Bearer <admin token>\r\n" */

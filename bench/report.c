@@ -126,13 +126,12 @@ void rep_lat(struct rep *r, const char *key, const char *label, const struct his
         if (!q)
             return;
         snprintf(q->json, sizeof(q->json), "%.3f", ms);
-        o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %.2f", i ? "  " : "",
-                              qs[i].suffix, ms);
+        o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %.2f", i ? "  " : "", qs[i].suffix,
+                              ms);
     }
     struct item *t = add(r, "", label);
     if (t) {
-        snprintf(t->text, sizeof(t->text), "%.96s ms (n=%llu)", line,
-                 (unsigned long long)h->count);
+        snprintf(t->text, sizeof(t->text), "%.96s ms (n=%llu)", line, (unsigned long long)h->count);
     }
 }
 

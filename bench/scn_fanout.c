@@ -30,8 +30,8 @@ static void publish_loop(struct coord *c)
     if (cfg->rate_max) {
         double per_viewer = c->ready_at_run ? 1.0 / (double)c->ready_at_run : 0;
         while (bench_now_ns() < t_end) {
-            double in_flight = (double)c->pub.sent / cfg->rooms -
-                               (double)coord_delivered(c) * per_viewer;
+            double in_flight =
+                (double)c->pub.sent / cfg->rooms - (double)coord_delivered(c) * per_viewer;
             int rc = in_flight < cfg->window ? pub_bench(&c->pub, room) : 1;
             if (rc == 0) {
                 room = (room + 1) % cfg->rooms;
@@ -148,7 +148,7 @@ int scn_fanout(struct bench_cfg *cfg)
     scn_report_scrape(r, &m0, &m1);
     scn_report_resources(r, &c, t->delivered);
     char title[160];
-    snprintf(title, sizeof(title), "fanout %s: %d viewers, %s, %s msg/s", 
+    snprintf(title, sizeof(title), "fanout %s: %d viewers, %s, %s msg/s",
              cfg->target == TGT_NCHAN ? "nchan" : "livegw", cfg->viewers,
              cfg->prio_high ? "high priority" : "low priority", cfg->rate_max ? "max" : "paced");
     scn_report_plot(r, &c, title);

@@ -15,8 +15,8 @@ int bench_token_mint(char *out, size_t cap, const char *secret, const char *uid,
         return -1;
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mlen = 0;
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)out, (size_t)n,
-              mac, &mlen))
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)out, (size_t)n, mac,
+              &mlen))
         return -1;
     static const char hex[] = "0123456789abcdef";
     char *p = out + n;

@@ -23,9 +23,9 @@ struct viewer {
     struct wsc c; /* first: the engine hands this pointer back */
     uint32_t g;   /* global viewer index */
     uint16_t room;
-    uint8_t ready;      /* past welcome (gateway) or open (nchan) */
+    uint8_t ready; /* past welcome (gateway) or open (nchan) */
     uint8_t ever_ready;
-    uint8_t retries;    /* handshakes refused with 503/429 so far */
+    uint8_t retries;     /* handshakes refused with 503/429 so far */
     int64_t last_seq;    /* last room seq seen, -1 before the first welcome */
     int64_t last_pub;    /* highest bench message counter seen, -1 when unknown */
     int64_t base_pub;    /* counter before the first message this viewer should get, -1 unset */
@@ -45,12 +45,12 @@ struct vproc {
     int count;
     int first;
     struct wsc_engine e;
-    int next_start;      /* ramp: next viewer to connect */
-    int pending;         /* handshakes in flight */
+    int next_start; /* ramp: next viewer to connect */
+    int pending;    /* handshakes in flight */
     uint64_t t_ramp0;
-    uint64_t t_act0;     /* likes/churn pacing start */
-    uint64_t acts;       /* likes frames sent or reconnects started */
-    uint32_t cursor;     /* likes/churn: walks the viewers with a stride */
+    uint64_t t_act0; /* likes/churn pacing start */
+    uint64_t acts;   /* likes frames sent or reconnects started */
+    uint32_t cursor; /* likes/churn: walks the viewers with a stride */
     uint32_t rng;
     int rush_next;
     bool in_run;
@@ -171,8 +171,7 @@ static void on_seq(struct bench_slot *s, struct viewer *v, int64_t seq)
 }
 
 /* One JSON object from the gateway. */
-static void on_gateway_obj(struct vproc *p, struct viewer *v, const char *o, size_t n,
-                           uint64_t now)
+static void on_gateway_obj(struct vproc *p, struct viewer *v, const char *o, size_t n, uint64_t now)
 {
     struct bench_slot *s = p->s;
     const char *t;
@@ -342,7 +341,8 @@ static void act(struct vproc *p, uint64_t now)
             if (!v->ready)
                 continue;
             char msg[256];
-            int n = snprintf(msg, sizeof(msg), "{\"t\":\"order\",\"sale\":\"%s\",\"qty\":1,\"req\":\"o%u\"}",
+            int n = snprintf(msg, sizeof(msg),
+                             "{\"t\":\"order\",\"sale\":\"%s\",\"qty\":1,\"req\":\"o%u\"}",
                              cfg->sale, v->g);
             v->t_order = bench_now_ns();
             p->s->orders_sent++;
@@ -350,7 +350,9 @@ static void act(struct vproc *p, uint64_t now)
         }
         return;
     }
-    double rate = cfg->scn == SCN_LIKES ? cfg->like_rate : cfg->scn == SCN_CHURN ? cfg->churn_rate : 0;
+    double rate = cfg->scn == SCN_LIKES   ? cfg->like_rate
+                  : cfg->scn == SCN_CHURN ? cfg->churn_rate
+                                          : 0;
     if (rate <= 0)
         return;
     uint64_t due = (uint64_t)((double)(now - p->t_act0) / 1e9 * rate / cfg->procs);
@@ -415,8 +417,8 @@ _Noreturn void bench_viewer_main(const struct bench_cfg *cfg, struct bench_shm *
                                  int first, int count)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    struct vproc p = {.cfg = cfg, .shm = shm, .s = &shm->slot[slot], .count = count,
-                      .first = first};
+    struct vproc p = {
+        .cfg = cfg, .shm = shm, .s = &shm->slot[slot], .count = count, .first = first};
     p.rng = 0x9e3779b9u ^ (uint32_t)(slot * 2654435761u) ^ (uint32_t)getpid();
     if (wsc_engine_init(&p.e, &viewer_ops, &p) < 0) {
         perror("livegw-bench: epoll_create1");

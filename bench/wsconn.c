@@ -154,8 +154,8 @@ static int send_bytes(struct wsc_engine *e, struct wsc *c, const uint8_t *p, siz
 static int send_frame(struct wsc_engine *e, struct wsc *c, int op, const void *p, size_t len)
 {
     uint8_t stack[512];
-    uint8_t *buf = len + WS_CLIENT_HDR_MAX <= sizeof(stack) ? stack
-                                                           : xrealloc(NULL, len + WS_CLIENT_HDR_MAX);
+    uint8_t *buf =
+        len + WS_CLIENT_HDR_MAX <= sizeof(stack) ? stack : xrealloc(NULL, len + WS_CLIENT_HDR_MAX);
     size_t n = ws_frame_encode(buf, len + WS_CLIENT_HDR_MAX, op, p, len, next_mask(e));
     int rc = send_bytes(e, c, buf, n);
     if (buf != stack)
@@ -385,7 +385,8 @@ int wsc_engine_poll(struct wsc_engine *e, int timeout_ms)
             continue;
         if (ev & EPOLLOUT)
             on_writable(e, c);
-        if (c->state != WSC_IDLE && c->state != WSC_CONNECTING && (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (c->state != WSC_IDLE && c->state != WSC_CONNECTING &&
+            (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
             on_readable(e, c);
         else if (c->state == WSC_CONNECTING && (ev & (EPOLLERR | EPOLLHUP)))
             fail(e, c, -1, "connect failed", bench_now_ns());
