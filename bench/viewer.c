@@ -19,6 +19,9 @@
 #include "jfield.h"
 #include "wsconn.h"
 
+#define SEEN_WORDS 4 /* remembers the last 256 messages */
+#define SEEN_BITS  (64 * SEEN_WORDS)
+
 struct viewer {
     struct wsc c; /* first: the engine hands this pointer back */
     uint32_t g;   /* global viewer index */
@@ -30,8 +33,8 @@ struct viewer {
     int64_t last_pub;    /* highest bench message counter seen, -1 when unknown */
     int64_t base_pub;    /* counter before the first message this viewer should get, -1 unset */
     int64_t uniq;        /* distinct bench messages received */
-    uint64_t seen_mask;  /* bit i: message last_pub - i was received (tells a duplicate from a
-                            reordered message, as concurrent HTTP publishes may arrive) */
+    uint64_t seen[SEEN_WORDS]; /* bit i: message last_pub - i was received (tells a duplicate
+                                  from a reordered message: concurrent publishes reorder) */
     int64_t likes_total; /* last likes total seen, -1 before any */
     uint64_t t_start;    /* when the current connection attempt started */
     uint64_t t_order;    /* when the outstanding order went out, 0 when none */
@@ -119,6 +122,21 @@ static void become_ready(struct vproc *p, struct viewer *v, uint64_t now)
     atomic_fetch_add_explicit(&p->s->ready, 1, memory_order_relaxed);
 }
 
+/* Shifts the seen-bitmap up by n positions (bit i moves to bit i + n). */
+static void seen_shift(uint64_t *w, int64_t n)
+{
+    if (n >= SEEN_BITS) {
+        memset(w, 0, SEEN_WORDS * sizeof(*w));
+        return;
+    }
+    int words = (int)(n / 64), bits = (int)(n % 64);
+    for (int i = SEEN_WORDS - 1; i >= 0; i--) {
+        uint64_t hi = i - words >= 0 ? w[i - words] : 0;
+        uint64_t lo = i - words - 1 >= 0 ? w[i - words - 1] : 0;
+        w[i] = bits ? (hi << bits) | (lo >> (64 - bits)) : hi;
+    }
+}
+
 /* Accounts one bench message (publish counter `pub`, sent at t_ns) delivered to v. */
 static void on_bench_msg(struct vproc *p, struct viewer *v, const char *text, size_t len,
                          uint64_t now)
@@ -142,19 +160,20 @@ static void on_bench_msg(struct vproc *p, struct viewer *v, const char *text, si
     if (v->base_pub < 0)
         v->base_pub = v->last_pub >= 0 ? v->last_pub : pub - 1;
     if (pub > v->last_pub) {
-        int64_t shift = v->last_pub >= 0 ? pub - v->last_pub : 64;
-        v->seen_mask = shift >= 64 ? 1 : (v->seen_mask << shift) | 1;
+        int64_t shift = v->last_pub >= 0 ? pub - v->last_pub : SEEN_BITS;
+        seen_shift(v->seen, shift);
+        v->seen[0] |= 1;
         v->last_pub = pub;
         v->uniq++;
         return;
     }
     int64_t d = v->last_pub - pub;
-    if (d < 64 && !(v->seen_mask & (1ull << d))) {
-        v->seen_mask |= 1ull << d;
+    if (d < SEEN_BITS && !(v->seen[d / 64] & (1ull << (d % 64)))) {
+        v->seen[d / 64] |= 1ull << (d % 64);
         v->uniq++;
         s->reordered++;
     } else {
-        s->dup_pub++;
+        s->dup_pub++; /* or reordered by more than SEEN_BITS, which is then also counted lost */
     }
 }
 
