@@ -77,9 +77,10 @@ def find_binary():
     path = _pop_bin_arg() or os.environ.get("LIVEGW_BIN")
     if path:
         return os.path.abspath(path)
-    for cand in ("build/gateway/livegw", "build-itest/gateway/livegw"):
+    for cand in ("build/gateway/livegw",):
         p = os.path.join(REPO, cand)
         if os.access(p, os.X_OK):
+            sys.stderr.write(f"harness: LIVEGW_BIN not set, testing {p}\n")
             return p
     raise SystemExit("livegw binary not found: set LIVEGW_BIN or pass --livegw-bin PATH")
 
@@ -390,6 +391,13 @@ class RawWS:
     def __init__(self, port, path, headers=None, ssl_ctx=None, timeout=10, rcvbuf=None,
                  expect_upgrade=True):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self._open(port, path, headers, ssl_ctx, timeout, rcvbuf, expect_upgrade)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _open(self, port, path, headers, ssl_ctx, timeout, rcvbuf, expect_upgrade):
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
