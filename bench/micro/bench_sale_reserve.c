@@ -99,7 +99,7 @@ static double core_run(int64_t stock, long n, double *rep_rate, long *oks)
                             .buyers_hint = UIDS};
     struct sale *s;
     sale_book_start(b, &p, &s);
-    double rates[2];
+    double rates[2] = {0, 0};
     /* pass 0: n fresh reqs per thread; passes 1..REPEATS: the same reqs again. */
     enum { REPEATS = 10 };
     double rep_time = 0;
