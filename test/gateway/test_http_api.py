@@ -154,5 +154,37 @@ class HttpApi(GatewayCase):
                          base["livegw_token_failures_total"] + 1)
 
 
+
+class WithRedis(GatewayCase):
+    """The gateway started against a real, private redis-server (orders will live there)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = harness.Redis().start()
+        cls.GW_ARGS = ["--redis", f"127.0.0.1:{cls.redis.port}"]
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.redis.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.redis.stop()
+
+    @async_test(20)
+    async def test_serves_with_redis(self):
+        self.assertEqual(self.redis.command("PING"), "PONG")
+        v = await self.connect("api-redis", "v1")
+        self.assertEqual(v.welcome["sales"], [])
+        await v.send({"t": "order", "sale": "s1", "qty": 1, "req": "o1"})
+        o = await v.wait_msg(lambda m: m.get("t") in ("order", "error"))
+        self.assertEqual((o["t"], o["req"], o["ok"]), ("order", "o1", False))
+        self.assertEqual(self.redis.command("PING"), "PONG")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -110,6 +110,7 @@ class Resume(GatewayCase):
         since = me.welcome["seq"]
         await me.close()
         await other.send({"t": "comment", "text": "not mine"})                        # seq 1
+        await host.wait_t("comment", 1)
         await host.send({"t": "card", "sku": "s1", "title": "T", "price": 1,
                          "live_price": 1, "image": "i", "path": "p"})             # seq 2
         await host.wait_t("card", 1)
