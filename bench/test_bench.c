@@ -142,7 +142,8 @@ static void test_jfield(void **state)
     assert_false(is_str);
     assert_int_equal(vl, 4);
     /* A batch of objects. */
-    const char *b = "[{\"t\":\"likes\",\"total\":7}, {\"t\":\"notice\",\"seq\":3,\"text\":\"B0:1:2:x\"}]";
+    const char *b =
+        "[{\"t\":\"likes\",\"total\":7}, {\"t\":\"notice\",\"seq\":3,\"text\":\"B0:1:2:x\"}]";
     size_t pos = 0, ol;
     const char *obj;
     int count = 0;
@@ -201,9 +202,12 @@ static void test_bench_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_stream_split), cmocka_unit_test(test_frame_errors),
-        cmocka_unit_test(test_frame_encode),       cmocka_unit_test(test_jfield),
-        cmocka_unit_test(test_hist),               cmocka_unit_test(test_bench_text),
+        cmocka_unit_test(test_frame_stream_split),
+        cmocka_unit_test(test_frame_errors),
+        cmocka_unit_test(test_frame_encode),
+        cmocka_unit_test(test_jfield),
+        cmocka_unit_test(test_hist),
+        cmocka_unit_test(test_bench_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,16 +28,16 @@ struct viewer {
     uint16_t room;
     uint8_t ready; /* past welcome (gateway) or open (nchan) */
     uint8_t ever_ready;
-    uint8_t retries;     /* handshakes refused with 503/429 so far */
-    int64_t last_seq;    /* last room seq seen, -1 before the first welcome */
-    int64_t last_pub;    /* highest bench message counter seen, -1 when unknown */
-    int64_t base_pub;    /* counter before the first message this viewer should get, -1 unset */
-    int64_t uniq;        /* distinct bench messages received */
+    uint8_t retries;  /* handshakes refused with 503/429 so far */
+    int64_t last_seq; /* last room seq seen, -1 before the first welcome */
+    int64_t last_pub; /* highest bench message counter seen, -1 when unknown */
+    int64_t base_pub; /* counter before the first message this viewer should get, -1 unset */
+    int64_t uniq;     /* distinct bench messages received */
     uint64_t seen[SEEN_WORDS]; /* bit i: message last_pub - i was received (tells a duplicate
                                   from a reordered message: concurrent publishes reorder) */
-    int64_t likes_total; /* last likes total seen, -1 before any */
-    uint64_t t_start;    /* when the current connection attempt started */
-    uint64_t t_order;    /* when the outstanding order went out, 0 when none */
+    int64_t likes_total;       /* last likes total seen, -1 before any */
+    uint64_t t_start;          /* when the current connection attempt started */
+    uint64_t t_order;          /* when the outstanding order went out, 0 when none */
 };
 
 struct vproc {
