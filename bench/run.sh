@@ -187,13 +187,39 @@ each run records the load average before it, and repeated runs are quoted as med
 
 HEAD
 
+sgw=$(med sat-gateway .server_cpu_us_per_delivery)
+snc=$(med sat-nchan .server_cpu_us_per_delivery)
+hgw=$(med sat-gateway .harness_cpu_us_per_delivery)
+hnc=$(med sat-nchan .harness_cpu_us_per_delivery)
+cat <<NOTES
+## Reading these figures
+
+- CPU is the scarce resource: the server, the harness and other engineers' work share
+  $(nproc) cores (see "load before" per run). In the saturation runs the gateway spent
+  $sgw us of CPU per delivery and Nchan $snc us (median), i.e. $(awk -v a="$sgw" -v b="$snc" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "n/a" }')
+  less CPU per delivery for the gateway, whatever the machine's load.
+- The harness is not free either: it spent $hgw us per delivery against the gateway and
+  $hnc us against Nchan. Nchan writes every message to every subscriber separately, so the
+  harness pays one socket read (~5 us here) per delivery; the gateway batches a tick's
+  messages into one write. Nchan's deliveries per second are therefore partly bounded by the
+  harness's share of the 2 cores: they are what this machine shows, not Nchan's ceiling on a
+  machine of its own.
+- Saturation runs publish as fast as the viewers take the messages, with at most 32 messages
+  in flight per viewer on average; their latency is queueing under saturation, not the
+  latency at a sustainable rate (see the latency runs for that).
+- \`server msgs/write\` (from the gateway's /metrics) is how many messages one socket write
+  carried: $(med lat-gateway .server_msgs_per_write) in the latency runs (20 msg/s, default
+  25 ms tick) against $(med sat-gateway .server_msgs_per_write) in the saturation runs. The
+  cost per delivery follows it: $(med lat-gateway .server_cpu_us_per_delivery) us against $sgw us.
+
+NOTES
 echo "## Summary of every run"
 echo
-echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU us/deliv | harness CPU us/deliv | load before | ok |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU % | server CPU us/deliv | server msgs/write | harness CPU % | harness CPU us/deliv | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/*.json; do
     n=$(basename "$f" .json)
-    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
+    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.server_msgs_per_write // "") | \(.harness_cpu_pct // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
 done
 echo
 echo "## Each run"
