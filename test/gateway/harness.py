@@ -88,6 +88,29 @@ def find_binary():
 BIN = find_binary()
 
 
+def _sanitizer_of(path):
+    """'address', 'thread' or '' for the sanitizer the binary was built with."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if b"__asan_init" in data:
+        return "address"
+    if b"__tsan_init" in data:
+        return "thread"
+    return ""
+
+
+SANITIZER = _sanitizer_of(BIN)
+
+
+def known_bug_under(sanitizer):
+    """Marks a test expectedFailure when the binary is built with `sanitizer`: for a
+    known gateway memory bug that only a sanitizer turns into a failure (the comment
+    at the test names the bug). Elsewhere the test runs normally and must pass."""
+    def deco(fn):
+        return unittest.expectedFailure(fn) if SANITIZER == sanitizer else fn
+    return deco
+
+
 def free_port():
     """A port the kernel just handed out for 127.0.0.1 (and took back)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -674,6 +697,9 @@ class GatewayCase(unittest.TestCase):
     GW_TLS = None
     GW_TICK_MS = 20
     EXPECT_EXIT = 0
+    # A sanitizer under which this class's gateway is known to die of a gateway bug
+    # (its tests are then marked known_bug_under and check the report themselves).
+    KNOWN_SANITIZER_BUG = None
 
     @classmethod
     def setUpClass(cls):
@@ -686,6 +712,8 @@ class GatewayCase(unittest.TestCase):
         report = cls.gw.sanitizer_report()
         log = cls.gw.log()
         cls.gw.cleanup()
+        if cls.KNOWN_SANITIZER_BUG and cls.KNOWN_SANITIZER_BUG == SANITIZER:
+            return
         if report:
             raise AssertionError(f"sanitizer report in the gateway's stderr:\n{report}")
         if rc != cls.EXPECT_EXIT:
@@ -698,6 +726,11 @@ class GatewayCase(unittest.TestCase):
     def tearDown(self):
         for r in self._raws:
             r.close()
+        if self.KNOWN_SANITIZER_BUG and self.KNOWN_SANITIZER_BUG == SANITIZER:
+            return
+        self.assert_no_sanitizer_report()
+
+    def assert_no_sanitizer_report(self):
         report = self.gw.sanitizer_report()
         if report:
             self.fail(f"sanitizer report in the gateway's stderr:\n{report}")
