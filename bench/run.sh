@@ -46,9 +46,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# True when something listens on 127.0.0.1/0.0.0.0:$1. The gateway binds with SO_REUSEPORT,
+# so a second gateway on a busy port would silently share it: check before starting.
+port_busy() {
+    awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && substr($2, index($2, ":") + 1) == p { f = 1 }
+        END { exit !f }' /proc/net/tcp
+}
+
 start_gateway() {
     for attempt in 1 2 3 4 5; do
         gw_port=$(( 30000 + (RANDOM % 9000) ))
+        port_busy "$gw_port" && continue
         "$livegw" --listen "127.0.0.1:$gw_port" --secret "$secret" --threads 2 \
             >"$out/gateway.log" 2>&1 &
         gw_pid=$!
@@ -69,6 +77,7 @@ stop_gateway() {
     gw_pid=
 }
 
+while port_busy "$NCHAN_PORT"; do NCHAN_PORT=$((NCHAN_PORT + 1)); done
 "$here/nchan/nchan.sh" start "$NCHAN_PORT" "$nchan_prefix" >"$out/nchan.log" 2>&1 &
 for _ in $(seq 50); do
     curl -fs -X POST -d x "http://127.0.0.1:$NCHAN_PORT/pub?id=probe" >/dev/null 2>&1 && break

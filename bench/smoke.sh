@@ -23,10 +23,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# True when something listens on 127.0.0.1/0.0.0.0:$1. The gateway binds with SO_REUSEPORT,
+# so a second gateway on a busy port would silently share it: check before starting.
+port_busy() {
+    awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && substr($2, index($2, ":") + 1) == p { f = 1 }
+        END { exit !f }' /proc/net/tcp
+}
+
 secret=smoke-$$
 start_gateway() {
     for attempt in 1 2 3 4 5; do
         port=$(( (($$ * 31 + attempt * 7919 + $(date +%N | sed 's/^0*//;s/^$/0/')) % 20000) + 30000 ))
+        port_busy "$port" && continue
         "$livegw" --listen "127.0.0.1:$port" --secret "$secret" --threads 2 \
             >"$work/gateway.log" 2>&1 &
         gw_pid=$!
@@ -79,6 +87,7 @@ run rush rush $gw --viewers 200 --stock 50 --spread-ms 500 --drain 2
 
 if command -v nginx >/dev/null 2>&1 && [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
     nchan_port=$(( port + 1 ))
+    while port_busy "$nchan_port"; do nchan_port=$(( nchan_port + 1 )); done
     "$here/nchan/nchan.sh" start "$nchan_port" "$work/nchan" >"$work/nchan.log" 2>&1 &
     i=0
     while [ $i -lt 50 ] && ! curl -fs -X POST -d x "http://127.0.0.1:$nchan_port/pub?id=probe" >/dev/null 2>&1; do

@@ -305,7 +305,7 @@ static void on_close(struct wsc_engine *e, struct wsc *c, int code, const char *
         s->closes_4009++;
     else if (code == 1001)
         s->closes_1001++;
-    else if (code < -1 && code > -600)
+    else if (code <= -100 && code > -600) /* an HTTP status: the upgrade was refused */
         s->refused++;
     else
         s->closes_other++;
