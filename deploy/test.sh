@@ -33,10 +33,7 @@ export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 run_suite asan -LE bench
-# Under TSan: gw_tls trips a libc-internal tzset report when two lws contexts load
-# certificates at once, and gw_resume has a timing-dependent failure still being
-# investigated (see the issue notes); both run in the Release and ASan suites.
-run_suite tsan -LE bench -E "gw_tls|gw_resume"
+run_suite tsan -LE bench
 step "fuzz (bounded time)"
 deploy/build.sh fuzz
 (cd build/fuzz && ctest --output-on-failure -L fuzz)

@@ -219,7 +219,7 @@ int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, 
 
 int gw_http_on_body(struct gw_conn *c, struct lws *wsi, const void *in, size_t len)
 {
-    if (!c->http_room)
+    if (!c->http_room || !len)
         return 0;
     if (c->rx_len + len > BODY_MAX) {
         c->http_too_large = true;
@@ -236,9 +236,9 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
 {
     struct proto_cmsg *m;
     const char *reason = NULL;
-    enum proto_err code;
+    enum proto_err code = PROTO_ERR_BAD_REQUEST;
+    unsigned int status = 202;
     struct gw_room *r;
-    int rc;
 
     if (!c->http_room)
         return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
@@ -246,33 +246,32 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
         gw_http_release(c);
         return reply_error(wsi, 413, PROTO_ERR_TOO_LARGE, "body over 16 KiB");
     }
+    if (!c->rx_len) {
+        gw_http_release(c);
+        return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "empty body: send a host message");
+    }
     if (!proto_utf8_is_valid((const char *)c->rx, c->rx_len)) {
         gw_http_release(c);
         return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "body is not valid UTF-8");
     }
     m = gw_xmalloc(sizeof(*m));
     if (proto_cmsg_decode((const char *)c->rx, c->rx_len, m, &reason) < 0) {
-        rc = reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, reason);
-        goto out;
+        status = 400;
+    } else if (!proto_ctype_is_host(m->t)) {
+        status = 400;
+        reason = "not a host message";
+    } else {
+        r = gw_rooms_get(&w->srv->rooms, c->http_room, true);
+        if (gw_host_exec(w, r, m, &code, &reason) < 0)
+            status = code == PROTO_ERR_NOT_FOUND ? 404 : code == PROTO_ERR_UNAVAILABLE ? 503 : 400;
     }
-    if (!proto_ctype_is_host(m->t)) {
-        rc = reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "not a host message");
-        goto out;
-    }
-    r = gw_rooms_get(&w->srv->rooms, c->http_room, true);
-    if (gw_host_exec(w, r, m, &code, &reason) < 0) {
-        rc = reply_error(wsi,
-                         code == PROTO_ERR_NOT_FOUND     ? 404
-                         : code == PROTO_ERR_UNAVAILABLE ? 503
-                                                         : 400,
-                         code, reason);
-        goto out;
-    }
-    rc = reply_done(wsi, 202, "application/json", "{\"ok\":true}", 11);
-out:
     free(m);
+    /* Release before answering: completing the transaction may free c. Reasons are
+     * static texts, so nothing below points into c. */
     gw_http_release(c);
-    return rc;
+    if (status != 202)
+        return reply_error(wsi, status, code, reason);
+    return reply_done(wsi, 202, "application/json", "{\"ok\":true}", 11);
 }
 
 void gw_http_release(struct gw_conn *c)
