@@ -57,7 +57,7 @@ start_gateway() {
     for attempt in 1 2 3 4 5; do
         gw_port=$(( 30000 + (RANDOM % 9000) ))
         port_busy "$gw_port" && continue
-        "$livegw" --listen "127.0.0.1:$gw_port" --secret "$secret" --threads 2 \
+        "$livegw" --listen "127.0.0.1:$gw_port" --secret "$secret" --threads 2 "$@" \
             >"$out/gateway.log" 2>&1 &
         gw_pid=$!
         for _ in $(seq 50); do
@@ -122,6 +122,11 @@ for i in $(seq "$REPEAT"); do
         --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
     stop_gateway
 done
+# The same load with a 100 ms fan-out tick: how much batching buys at a fixed rate.
+start_gateway --tick-ms 100
+run lat-gateway-tick100 fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
+    --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
+stop_gateway
 run lat-nchan-1 fanout $(nchan_args "lat-$$") --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
     --rate 20 --size 64 --duration "$LAT_SECS" --drain 3 --ramp 3000
 
@@ -219,16 +224,21 @@ cat <<NOTES
 - \`server msgs/write\` (from the gateway's /metrics) is how many messages one socket write
   carried: $(med lat-gateway .server_msgs_per_write) in the latency runs (20 msg/s, default
   25 ms tick) against $(med sat-gateway .server_msgs_per_write) in the saturation runs. The
-  cost per delivery follows it: $(med lat-gateway .server_cpu_us_per_delivery) us against $sgw us.
+  cost per delivery follows it: $(med lat-gateway .server_cpu_us_per_delivery) us against $sgw us,
+  because what the gateway pays is per write: $(med lat-gateway .server_cpu_us_per_write) us
+  (latency runs) and $(med sat-gateway .server_cpu_us_per_write) us (saturation runs) of CPU per
+  write, against ~5.4 us for a bare loopback send() (../shared/FANOUT-NOTES.md). The run
+  with a 100 ms tick (lat-gateway-tick100) shows what a longer tick buys at 20 msg/s:
+  $(j lat-gateway-tick100 .server_msgs_per_write) messages per write, p99 $(j lat-gateway-tick100 .lat_ms_p99) ms.
 
 NOTES
 echo "## Summary of every run"
 echo
-echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU % | server CPU us/deliv | server msgs/write | harness CPU % | harness CPU us/deliv | load before | ok |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU % | server CPU us/deliv | server msgs/write | server CPU us/write | harness CPU % | harness CPU us/deliv | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/*.json; do
     n=$(basename "$f" .json)
-    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.server_msgs_per_write // "") | \(.harness_cpu_pct // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
+    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.server_msgs_per_write // "") | \(.server_cpu_us_per_write // "") | \(.harness_cpu_pct // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
 done
 echo
 echo "## Each run"

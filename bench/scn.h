@@ -27,7 +27,8 @@ int scn_scrape(const struct bench_cfg *cfg, struct scrape *s);
 
 /* Reports the server's own counters between two scrapes: drops by class, messages per write,
  * replays, rate limiting. Nothing when either scrape failed. */
-void scn_report_scrape(struct rep *r, const struct scrape *before, const struct scrape *after);
+void scn_report_scrape(struct rep *r, const struct coord *c, const struct scrape *before,
+                       const struct scrape *after);
 
 /* Shared report sections (scn_common.c). */
 void scn_report_setup(struct rep *r, const struct coord *c);

@@ -61,7 +61,7 @@ int scn_churn(struct bench_cfg *cfg)
     rep_int(r, "lost", "lost (publisher counter)", (int64_t)t->lost_pub);
     rep_int(r, "behind", "viewers not at the last seq", (int64_t)t->behind);
     rep_int(r, "reconnecting_at_end", "viewers still reconnecting", (int64_t)t->unready_at_end);
-    scn_report_scrape(r, &m0, &m1);
+    scn_report_scrape(r, &c, &m0, &m1);
     scn_report_resources(r, &c, t->delivered);
     if (c.ready_at_run < (uint64_t)cfg->viewers)
         rep_fail(r, "only %llu of %d viewers got in", (unsigned long long)c.ready_at_run,

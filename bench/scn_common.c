@@ -46,7 +46,8 @@ static double metric(const struct scrape *s, const char *name)
     return 0;
 }
 
-void scn_report_scrape(struct rep *r, const struct scrape *a, const struct scrape *b)
+void scn_report_scrape(struct rep *r, const struct coord *c, const struct scrape *a,
+                       const struct scrape *b)
 {
     if (!a->n || !b->n)
         return;
@@ -65,9 +66,14 @@ void scn_report_scrape(struct rep *r, const struct scrape *a, const struct scrap
     if (drops[0])
         rep_str(r, "server_drops", "server drops by class (/metrics)", drops);
     double writes = D("livegw_writes_total");
-    if (writes > 0)
+    if (writes > 0) {
         rep_num(r, "server_msgs_per_write", "server messages per write",
                 D("livegw_messages_out_total") / writes, 1, "");
+        /* Its CPU over its writes: what one write (with its share of the loop) costs. */
+        if (c->server)
+            rep_num(r, "server_cpu_us_per_write", "server CPU per write",
+                    (c->srv_end.cpu_s - c->srv_run.cpu_s) * 1e6 / writes, 2, "us");
+    }
     rep_int(r, "server_4009", "server closes 4009 (/metrics)",
             (int64_t)D("livegw_closes_total{code=\"4009\"}"));
     rep_int(r, "server_rate_limited", "server rate-limited msgs (/metrics)",

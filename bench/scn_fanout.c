@@ -145,7 +145,7 @@ int scn_fanout(struct bench_cfg *cfg)
     }
     if (t->bad_msgs)
         rep_int(r, "bad_msgs", "unparsable bench messages", (int64_t)t->bad_msgs);
-    scn_report_scrape(r, &m0, &m1);
+    scn_report_scrape(r, &c, &m0, &m1);
     scn_report_resources(r, &c, t->delivered);
     char title[160];
     snprintf(title, sizeof(title), "fanout %s: %d viewers, %s, %s msg/s",

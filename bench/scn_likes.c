@@ -46,7 +46,7 @@ int scn_likes(struct bench_cfg *cfg)
     rep_int(r, "likes_final_min", "final total seen (lowest viewer)", t->likes_final_min);
     rep_int(r, "likes_final_max", "final total seen (highest viewer)", t->likes_final_max);
     rep_int(r, "likes_viewers", "viewers that saw a total", (int64_t)t->likes_viewers);
-    scn_report_scrape(r, &m0, &m1);
+    scn_report_scrape(r, &c, &m0, &m1);
     scn_report_resources(r, &c, 0);
     if (c.ready_at_run < (uint64_t)cfg->viewers)
         rep_fail(r, "only %llu of %d viewers got in", (unsigned long long)c.ready_at_run,
