@@ -22,7 +22,7 @@
 #include "hist.h"
 
 enum bench_scenario { SCN_FANOUT, SCN_LIKES, SCN_RUSH, SCN_CHURN, SCN_IDLE };
-enum bench_target { TGT_GATEWAY, TGT_NCHAN };
+enum bench_target { TGT_GATEWAY, TGT_NCHAN, TGT_REDIS };
 enum bench_phase { PH_CONNECT = 0, PH_RUN, PH_DRAIN, PH_EXIT };
 
 #define BENCH_MAX_ROOMS    4096
@@ -73,7 +73,8 @@ struct bench_cfg {
     pid_t server_pid;
     const char *plot; /* file prefix for plot data and SVG, or NULL */
     const char *label;
-    const char *redis; /* HOST:PORT for the rush check, or NULL */
+    const char *redis;  /* HOST:PORT for the rush check, or NULL */
+    char redis_sha[41]; /* rush --target redis: the loaded Lua script */
     int64_t token_exp;
 };
 
@@ -94,7 +95,8 @@ struct bench_slot {
     uint64_t reordered; /* bench messages that arrived after a later one */
     uint64_t seq_gaps;  /* room seq numbers skipped: drops as the server reports them */
     uint64_t seq_dups;
-    uint64_t bad_msgs; /* bench text that did not parse */
+    uint64_t bad_msgs;    /* bench text that did not parse */
+    uint64_t online_msgs; /* `online` count updates received */
     uint64_t closes_4009, closes_1001, closes_other, refused, conn_errors;
     int last_close_code;
     char last_close_why[48];

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bclock.h"
+#include "rush_redis.h"
 
 static double own_cpu(void)
 {
@@ -74,6 +75,8 @@ int coord_start(struct coord *c, struct bench_cfg *cfg)
             perror("livegw-bench: fork");
             return -1;
         }
+        if (pid == 0 && cfg->target == TGT_REDIS)
+            rush_redis_viewer_main(cfg, c->shm, i, first, next - first, cfg->redis_sha);
         if (pid == 0)
             bench_viewer_main(cfg, c->shm, i, first, next - first);
         c->kids[c->nkids++] = pid;
@@ -208,6 +211,7 @@ int coord_finish(struct coord *c)
         t->seq_gaps += s->seq_gaps;
         t->seq_dups += s->seq_dups;
         t->bad_msgs += s->bad_msgs;
+        t->online_msgs += s->online_msgs;
         t->closes_4009 += s->closes_4009;
         t->closes_1001 += s->closes_1001;
         t->closes_other += s->closes_other;

@@ -24,7 +24,8 @@ static void usage(FILE *f)
         "  churn    viewers reconnect with since; no notice may be lost or repeated\n"
         "  idle     N idle viewers; server RSS per viewer (with --server-pid)\n"
         "target:\n"
-        "  --target gateway|nchan     (gateway)\n"
+        "  --target gateway|nchan|redis (gateway; redis: the rush baseline, a Lua script per "
+        "order)\n"
         "  --url ws://127.0.0.1:PORT  gateway address (ws://127.0.0.1:8080)\n"
         "  --secret S                 token secret ($LIVEGW_SECRET or 'bench-secret')\n"
         "  --pub ws|http              gateway publisher: host WebSocket or POST "
@@ -285,8 +286,15 @@ int main(int argc, char **argv)
         if (!sid)
             return die("--sub-url needs an id= query parameter");
         sid[3] = '\0';
+    } else if (strcmp(target, "redis") == 0) {
+        /* The rush baseline: the usual Redis Lua script per order, at the same rate. */
+        cfg.target = TGT_REDIS;
+        if (cfg.scn != SCN_RUSH || !cfg.redis)
+            return die(
+                "--target redis is the rush baseline: rush --target redis --redis HOST:PORT");
+        snprintf(cfg.host_hdr, sizeof(cfg.host_hdr), "%s", cfg.redis);
     } else {
-        return die("--target is gateway or nchan");
+        return die("--target is gateway, nchan or redis (rush baseline)");
     }
     if (cfg.viewers < 1 || cfg.rooms < 1 || cfg.rooms > BENCH_MAX_ROOMS || cfg.rooms > cfg.viewers)
         return die("need 1 <= --rooms <= --viewers and --rooms <= 4096");

@@ -38,8 +38,10 @@ mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.txt "$out"/*.svg "$out"/*.dat "$out"/*.gp "$out"/*.err "$out"/*.log
 gw_pid=
 nchan_prefix=/tmp/livegw-nchan-run-$$
+redis_pid=
 cleanup() {
     stop_gateway
+    [ -n "$redis_pid" ] && kill -TERM "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
     "$here/nchan/nchan.sh" stop "$nchan_prefix" >/dev/null 2>&1
     rm -rf "$nchan_prefix"
 }
@@ -104,7 +106,7 @@ nchan_args() { echo "--target nchan --pub-url http://127.0.0.1:$NCHAN_PORT/pub?i
 
 # --- the suite -------------------------------------------------------------------------
 start_gateway
-run idle idle $(gw_args) --viewers "$IDLE_VIEWERS" --ramp 3000 --duration 5
+run idle idle $(gw_args) --viewers "$IDLE_VIEWERS" --ramp 3000 --duration 5 --ready-timeout 120
 stop_gateway
 
 for i in $(seq "$REPEAT"); do
@@ -150,6 +152,20 @@ start_gateway
 run rush rush $(gw_args) --viewers "$MID_VIEWERS" --stock $((MID_VIEWERS / 5)) --spread-ms 1000 \
     --drain 3
 stop_gateway
+# The rush baseline: the usual Redis Lua script per order at the same rate, on a private
+# redis-server (no persistence), one connection per client process.
+if command -v redis-server >/dev/null; then
+    redis_port=$(( 40000 + (RANDOM % 9000) ))
+    while port_busy "$redis_port"; do redis_port=$((redis_port + 1)); done
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        >"$out/redis.log" 2>&1 &
+    redis_pid=$!
+    sleep 0.5
+    run rush-redis rush --target redis --redis "127.0.0.1:$redis_port" --server-pid "$redis_pid" \
+        --viewers "$MID_VIEWERS" --procs 4 --stock $((MID_VIEWERS / 5)) --spread-ms 1000 --drain 2
+    kill -TERM "$redis_pid" && wait "$redis_pid" 2>/dev/null
+    redis_pid=
+fi
 
 # --- RESULTS.md ------------------------------------------------------------------------
 j() { jq -r "$2 // \"n/a\"" "$out/$1.json" 2>/dev/null || echo n/a; }
@@ -196,7 +212,7 @@ each run records the load average before it, and repeated runs are quoted as med
 | idle: one gateway process | ~19,900 viewers, <= 2 KB RSS each | $(j idle .ready) viewers, $idle_kb KB each | $(awk -v k="$idle_kb" 'BEGIN { print (k + 0 <= 2.0 && k != "n/a") ? "met" : "not met" }') |
 | fanout saturation, 10,000 viewers, 64 B high priority | >= 5x Nchan's deliveries/s (uWS ~0.5 M/s) | gateway $sat_gw/s vs Nchan $sat_nc/s (median of $REPEAT): ${ratio}x | $(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 5) ? "met" : "not met" }') |
 | fanout latency, 10,000 viewers x 20 msg/s | every delivery, p99 < 100 ms | p99 $lat_p99 ms (median of $REPEAT, $LAT_PROCS client processes), delivered $lat_pct % | $(awk -v p="$lat_p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }') |
-| rush | p99 reply < 100 ms, zero oversell | $( [ "$(j rush .exit)" = 0 ] && echo "p99 $(j rush .reply_ms_p99) ms, $(j rush .orders_ok) accepted of stock $(j rush .stock)" || echo "not run: $rush_fail" ) | |
+| rush | p99 reply < 100 ms, zero oversell | $( [ "$(j rush .exit)" = 0 ] && echo "p99 $(j rush .reply_ms_p99) ms, $(j rush .orders_ok) accepted of stock $(j rush .stock)" || echo "not run: $rush_fail" ); baseline (Redis Lua per order, same rate): p99 $(j rush-redis .reply_ms_p99) ms, $(j rush-redis .orders_ok) accepted of stock $(j rush-redis .stock), $(j rush-redis .redis_stock_left) left in Redis | |
 | harness not the bottleneck | CPU per delivery shown | gateway saturation: harness $(med sat-gateway .harness_cpu_us_per_delivery) us vs server $(med sat-gateway .server_cpu_us_per_delivery) us per delivery | |
 
 HEAD
@@ -221,6 +237,11 @@ cat <<NOTES
 - Saturation runs publish as fast as the viewers take the messages, with at most 32 messages
   in flight per viewer on average; their latency is queueing under saturation, not the
   latency at a sustainable rate (see the latency runs for that).
+- The idle ramp: $(j idle .ready) viewers got in ($(j idle .connects_per_s) per second; connect
+  to welcome p99 $(j idle .connect_ms_p99) ms). Each join changes the room's \`online\` count
+  and every viewer is told: $(j idle .online_msgs_per_viewer) \`online\` updates per viewer,
+  $(j idle .ramp_server_msgs) server messages in $(j idle .ramp_server_writes) writes during the
+  ramp; the gateway spent $(j idle .server_cpu_us_per_connect) us of CPU per connection.
 - \`server msgs/write\` (from the gateway's /metrics) is how many messages one socket write
   carried: $(med lat-gateway .server_msgs_per_write) in the latency runs (20 msg/s, default
   25 ms tick) against $(med sat-gateway .server_msgs_per_write) in the saturation runs. The

@@ -88,7 +88,10 @@ void scn_report_scrape(struct rep *r, const struct coord *c, const struct scrape
 void scn_report_setup(struct rep *r, const struct coord *c)
 {
     const struct bench_cfg *cfg = c->cfg;
-    rep_str(r, "target", "target", cfg->target == TGT_NCHAN ? "nchan" : "gateway");
+    rep_str(r, "target", "target",
+            cfg->target == TGT_NCHAN   ? "nchan"
+            : cfg->target == TGT_REDIS ? "redis (Lua baseline)"
+                                       : "gateway");
     if (cfg->label)
         rep_str(r, "label", "label", cfg->label);
     rep_str(r, "server", "server address", cfg->host_hdr);
@@ -111,6 +114,12 @@ void scn_report_connections(struct rep *r, const struct coord *c)
     rep_int(r, "closes_1001", "closes 1001 (going away)", (int64_t)t->closes_1001);
     rep_int(r, "closes_other", "other closes / resets", (int64_t)t->closes_other);
     rep_int(r, "refused", "handshakes refused", (int64_t)t->refused);
+    if (c->cfg->target == TGT_GATEWAY) {
+        rep_int(r, "online_msgs", "`online` updates received", (int64_t)t->online_msgs);
+        if (c->ready_at_run)
+            rep_num(r, "online_msgs_per_viewer", "`online` updates per viewer",
+                    (double)t->online_msgs / (double)c->ready_at_run, 1, "");
+    }
     rep_int(r, "deferred", "handshakes deferred (503, retried)", (int64_t)t->deferred);
     if (t->last_close_why[0]) {
         char why[96];

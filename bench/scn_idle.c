@@ -1,6 +1,8 @@
 /* scn_idle.c: `idle`: N viewers connect and stay idle. With --server-pid, reports the server's
  * RSS per viewer: (RSS with everyone connected, after a settling pause) minus (RSS before the
  * first viewer), over the viewers connected. Start a fresh server for a clean baseline. */
+#include <string.h>
+
 #include "bclock.h"
 #include "scn.h"
 
@@ -8,6 +10,8 @@ int scn_idle(struct bench_cfg *cfg)
 {
     struct coord c;
     struct rep *r = rep_new("idle");
+    static struct scrape m0, m1;
+    scn_scrape(cfg, &m0);
     if (coord_start(&c, cfg) < 0) {
         rep_fail(r, "could not start");
         return scn_end(r, &c, 2);
@@ -19,6 +23,7 @@ int scn_idle(struct bench_cfg *cfg)
         pub_poll(&c.pub, 20);
         coord_tick(&c);
     }
+    scn_scrape(cfg, &m1);
     coord_run(&c);
     uint64_t t_end = c.t_run + (uint64_t)(cfg->duration * 1e9);
     while (bench_now_ns() < t_end) {
@@ -39,6 +44,26 @@ int scn_idle(struct bench_cfg *cfg)
         rep_int(r, "server_rss_empty_kb", "server RSS, empty", (int64_t)c.srv_base.rss_kb);
         rep_int(r, "server_rss_full_kb", "server RSS, all connected", (int64_t)c.srv_run.rss_kb);
         rep_num(r, "server_kb_per_viewer", "server RSS per viewer", kb, 2, "KB");
+        double cpu = c.srv_run.cpu_s - c.srv_base.cpu_s;
+        rep_num(r, "server_cpu_ramp_s", "server CPU during the ramp", cpu, 2, "s");
+        rep_num(r, "server_cpu_us_per_connect", "server CPU per connection (ramp)",
+                cpu * 1e6 / (double)c.ready_at_run, 1, "us");
+    }
+    if (m0.n && m1.n) {
+        /* The ramp's own traffic: every join changes the room's `online` count. */
+        double msgs = 0, writes = 0;
+        for (int i = 0; i < m1.n; i++) {
+            for (int j = 0; j < m0.n; j++) {
+                if (strcmp(m1.name[i], m0.name[j]) != 0)
+                    continue;
+                if (strcmp(m1.name[i], "livegw_messages_out_total") == 0)
+                    msgs = m1.v[i] - m0.v[j];
+                if (strcmp(m1.name[i], "livegw_writes_total") == 0)
+                    writes = m1.v[i] - m0.v[j];
+            }
+        }
+        rep_int(r, "ramp_server_msgs", "server messages during the ramp", (int64_t)msgs);
+        rep_int(r, "ramp_server_writes", "server writes during the ramp", (int64_t)writes);
     }
     scn_report_resources(r, &c, 0);
     if (c.ready_at_run < (uint64_t)cfg->viewers)

@@ -205,6 +205,8 @@ static void on_gateway_obj(struct vproc *p, struct viewer *v, const char *o, siz
         size_t txl;
         if (jf_str(o, n, "text", &txt, &txl) && txl > 0 && txt[0] == 'B')
             on_bench_msg(p, v, txt, txl, now);
+    } else if (tl == 6 && memcmp(t, "online", 6) == 0) {
+        s->online_msgs++;
     } else if (tl == 5 && memcmp(t, "likes", 5) == 0) {
         if (jf_int(o, n, "total", &x))
             v->likes_total = x;
