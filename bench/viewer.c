@@ -326,8 +326,17 @@ static void ramp(struct vproc *p, uint64_t now)
         struct viewer *v = &p->v[p->retry_idx[p->retry_head]];
         p->retry_head = (p->retry_head + 1) % (uint32_t)p->count;
         p->retry_len--;
+        if (!v->ever_ready &&
+            atomic_load_explicit(&p->shm->phase, memory_order_relaxed) != PH_CONNECT) {
+            atomic_fetch_add_explicit(&p->s->failed, 1, memory_order_relaxed);
+            continue; /* too late to join: the measured phase has begun */
+        }
         start_viewer(p, v, v->ever_ready ? v->last_seq : -1, now);
     }
+    /* New viewers only join before the measured phase: if the ready timeout cut the ramp
+     * short, the run measures the viewers that got in, without joins disturbing it. */
+    if (atomic_load_explicit(&p->shm->phase, memory_order_relaxed) != PH_CONNECT)
+        return;
     double per_proc = (double)p->cfg->ramp / p->cfg->procs;
     uint64_t allowed = (uint64_t)((double)(now - p->t_ramp0) / 1e9 * per_proc) + 1;
     while (p->next_start < p->count && (uint64_t)p->next_start < allowed &&
