@@ -117,10 +117,10 @@ stop_gateway
 for i in $(seq "$REPEAT"); do
     start_gateway
     run "sat-gateway-$i" fanout $(gw_args) --viewers "$SAT_VIEWERS" --procs 2 --rate max \
-        --size 64 --priority high --duration "$SAT_SECS" --drain 3 --ramp 3000
+        --size 64 --priority high --duration "$SAT_SECS" --drain 10 --ramp 3000
     stop_gateway
     run "sat-nchan-$i" fanout $(nchan_args "sat$i-$$") --viewers "$SAT_VIEWERS" --procs 2 \
-        --rate max --size 64 --duration "$SAT_SECS" --drain 3 --ramp 3000
+        --rate max --size 64 --duration "$SAT_SECS" --drain 10 --ramp 3000
 done
 
 for i in $(seq "$REPEAT"); do
@@ -210,7 +210,7 @@ each run records the load average before it, and repeated runs are quoted as med
 | memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |
 | OS | Debian $(cat /etc/debian_version), Linux $(uname -r) |
 | open files | $(ulimit -n) per process |
-| livegw | $(cat "$out/livegw-commit") ($livegw), built $(bt=$(grep -m1 '^CMAKE_BUILD_TYPE' "$build/CMakeCache.txt" | cut -d= -f2); echo "${bt:-RelWithDebInfo}") in $(basename "$build") |
+| livegw | $(cat "$out/livegw-commit") ($livegw), built $(gwb=$(cd "$(dirname "$livegw")/.." && pwd); bt=$(grep -m1 '^CMAKE_BUILD_TYPE' "$gwb/CMakeCache.txt" | cut -d= -f2); echo "${bt:-RelWithDebInfo}") in $gwb |
 | libwebsockets | $(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null) |
 | nginx / nchan | $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null) / $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null) (2 workers, bench/nchan/nginx.conf.in) |
 | compiler | $(gcc --version | head -1) |
@@ -288,7 +288,7 @@ for f in "$out"/*.json; do
     echo '```'
     [ -f "$out/$n.svg" ] && echo && echo "![${n}]($(basename "$out")/$n.svg)"
 done
-others=$(cd "$here" && ls RESULTS-*.md 2>/dev/null | grep -v "^$(basename "$results_md")\$" | paste -sd' ')
+others=$(cd "$here" && ls RESULTS.md RESULTS-*.md 2>/dev/null | grep -v "^$(basename "$results_md")\$" | paste -sd' ')
 [ -n "$others" ] && printf '\nOther measured runs: %s\n' "$others"
 } >"$results_md"
 echo "run.sh: wrote $results_md" >&2

@@ -161,7 +161,7 @@ int scn_fanout(struct bench_cfg *cfg)
                  cfg->viewers);
     if (cfg->prio_high || cfg->target == TGT_NCHAN) {
         if (t->lost_pub || t->delivered < expected)
-            rep_fail(r, "high-priority deliveries lost: %llu delivered of %llu expected",
+            rep_fail(r, "high-priority deliveries missing at the end of the drain: %llu of %llu",
                      (unsigned long long)t->delivered, (unsigned long long)expected);
         if (t->closes_4009)
             rep_fail(r, "%llu viewers closed as too slow", (unsigned long long)t->closes_4009);
