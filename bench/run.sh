@@ -185,6 +185,9 @@ med() { # med PREFIX FIELD: median of FIELD over PREFIX-1..REPEAT
 }
 all() { for i in $(seq "$REPEAT"); do j "$1-$i" "$2"; done | paste -sd' '; }
 
+gw_build_dir=$(cd "$(dirname "$livegw")/.." && pwd)
+gw_build_type=$(grep -m1 '^CMAKE_BUILD_TYPE' "$gw_build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)
+gw_build_type=${gw_build_type:-RelWithDebInfo}
 sat_gw=$(med sat-gateway .deliveries_per_s)
 sat_nc=$(med sat-nchan .deliveries_per_s)
 ratio=$(awk -v a="$sat_gw" -v b="$sat_nc" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
@@ -210,7 +213,7 @@ each run records the load average before it, and repeated runs are quoted as med
 | memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |
 | OS | Debian $(cat /etc/debian_version), Linux $(uname -r) |
 | open files | $(ulimit -n) per process |
-| livegw | $(cat "$out/livegw-commit") ($livegw), built $(gwb=$(cd "$(dirname "$livegw")/.." && pwd); bt=$(grep -m1 '^CMAKE_BUILD_TYPE' "$gwb/CMakeCache.txt" | cut -d= -f2); echo "${bt:-RelWithDebInfo}") in $gwb |
+| livegw | $(cat "$out/livegw-commit") ($livegw), built $gw_build_type in $gw_build_dir |
 | libwebsockets | $(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null) |
 | nginx / nchan | $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null) / $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null) (2 workers, bench/nchan/nginx.conf.in) |
 | compiler | $(gcc --version | head -1) |
