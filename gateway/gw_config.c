@@ -50,6 +50,8 @@ static const struct opt opts[] = {
     BOOL("require-rooms", require_rooms, "refuse unknown rooms with 404 (rooms come from --room)"),
     {"room", OPT_ROOM, 0, 0, 0, 0, 0, "create this room at start (repeatable)"},
     INT("tick-ms", tick_ms, 1, 1000, "fan-out tick: room events are gathered and written per tick"),
+    INT("state-ms", state_ms, 1, 60000,
+        "a quiet room's likes and online updates: at most one write per viewer this often"),
     INT("comment-rate", comment_rate, 1, 100000,
         "other viewers' comments per second a viewer sees in a hot room"),
     INT("replay-events", replay_events, 16, 1000000,
@@ -91,6 +93,7 @@ void gw_config_defaults(struct gw_config *c)
     c->redis_port = 6379;
     c->threads = 0;
     c->tick_ms = 25;
+    c->state_ms = 500;
     c->comment_rate = 30;
     c->replay_events = 1024;
     c->max_frame = 4096;

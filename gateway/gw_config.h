@@ -27,6 +27,7 @@ struct gw_config {
     char rooms[GW_MAX_PRECREATED_ROOMS][65];
     int n_rooms;
     int tick_ms;           /* fan-out gathering tick */
+    int state_ms;          /* least interval of state-only batches (likes, online) */
     int comment_rate;      /* other viewers' comments per second each viewer sees */
     int replay_events;     /* high-priority events kept per room for `since` */
     int max_frame;         /* client frame limit in bytes */

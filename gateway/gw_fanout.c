@@ -92,18 +92,19 @@ static void deliver_now(struct gw_worker *w, struct gw_conn *c)
         gw_conn_want_write(c);
 }
 
-/* Appends the events of `in` (consumed) and the coalesced state updates to the shard
- * stream as one batch, then asks every viewer for a write. `seq` is the room seq the
- * shard has now taken everything up to. */
-static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgvec *in,
-                         uint64_t seq)
+/* Appends the events of `in` (consumed) to the shard stream as one batch, with the
+ * coalesced state updates when `with_state` and they are due: state rides along free
+ * with events, and a state-only batch (a write to every viewer) is made at most every
+ * state-ms. Returns true when a state update is still pending. `seq` is the room seq
+ * the shard has now taken everything up to. Nobody is written here. */
+static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgvec *in,
+                         uint64_t seq, bool with_state)
 {
     struct gw_room *r = s->room;
     /* relaxed: display counters; any recent value is right. */
     uint64_t likes = atomic_load_explicit(&r->likes, memory_order_relaxed);
     uint64_t online = atomic_load_explicit(&r->online, memory_order_relaxed);
-    uint64_t max_lag = (uint64_t)w->srv->cfg.max_lag_kb * 1024;
-    uint64_t min_cursor = s->head;
+    bool state_changed = likes != s->sent_likes || online != s->sent_online;
     size_t total = 0;
     struct gw_batch *b;
     unsigned char *p;
@@ -116,7 +117,7 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         s->sent_likes = likes;
         s->sent_online = online;
         gw_msgvec_fini(in);
-        return;
+        return false;
     }
 
     /* Sampled-out comments go to the hosts only, as targeted messages. */
@@ -135,27 +136,35 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         in->v[kept++] = m;
     }
     in->n = kept;
+    s->pulled_seq = seq;
 
-    /* State updates: the latest value wins, one frame each per batch at most. */
-    if (likes != s->sent_likes) {
-        struct proto_buf *enc = gw_worker_enc(w);
-        proto_enc_likes(enc, likes);
-        gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
-        total += in->v[in->n - 1]->len;
-        s->sent_likes = likes;
-    }
-    if (online != s->sent_online) {
-        struct proto_buf *enc = gw_worker_enc(w);
-        proto_enc_online(enc, online);
-        gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
-        total += in->v[in->n - 1]->len;
-        s->sent_online = online;
+    if (state_changed && with_state) {
+        int64_t now = gw_mono_ms();
+        if (in->n || now - s->state_at >= w->srv->cfg.state_ms) {
+            /* The latest value wins, one frame each per batch at most. */
+            struct proto_buf *enc;
+            if (likes != s->sent_likes) {
+                enc = gw_worker_enc(w);
+                proto_enc_likes(enc, likes);
+                gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
+                total += in->v[in->n - 1]->len;
+                s->sent_likes = likes;
+            }
+            if (online != s->sent_online) {
+                enc = gw_worker_enc(w);
+                proto_enc_online(enc, online);
+                gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
+                total += in->v[in->n - 1]->len;
+                s->sent_online = online;
+            }
+            s->state_at = now;
+            state_changed = false;
+        }
     }
 
     if (!in->n) {
-        s->pulled_seq = seq;
         gw_msgvec_fini(in);
-        return;
+        return state_changed;
     }
 
     b = gw_xmalloc(sizeof(*b) + LWS_PRE + total);
@@ -176,18 +185,29 @@ static void shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         s->oldest = b;
     s->newest = b;
     s->head += total;
-    s->pulled_seq = seq;
-    min_cursor = s->head;
     gw_count(&w->m.batches, 1);
+    return state_changed;
+}
 
+/* Hands every viewer of the shard what was appended since the last time: one write
+ * now for those caught up, the others get theirs when writable. */
+static void shard_deliver(struct gw_worker *w, struct gw_shard *s)
+{
+    uint64_t max_lag = (uint64_t)w->srv->cfg.max_lag_kb * 1024;
+    uint64_t before = s->delivered, min_cursor = s->head;
+
+    if (s->head == before)
+        return;
+    s->delivered = s->head;
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers))
     {
         struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
         /* A viewer closing as too slow holds no batches any more. */
         if (c->close_code != 4009) {
-            /* Lag is what the viewer had not taken before this batch: a caught-up
-             * viewer is never skipped, however large one tick's batch is. */
-            if (b->off - c->cursor > max_lag)
+            /* Lag is what the viewer had not taken before this round: a caught-up
+             * viewer is never skipped, however large one tick's batch is. A viewer
+             * that joined since starts at or after `before`. */
+            if (c->cursor < before && before - c->cursor > max_lag)
                 skip_forward(w, s, c);
             deliver_now(w, c);
             if (c->close_code != 4009 && c->cursor < min_cursor)
@@ -214,7 +234,9 @@ void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
     s->inbox = (struct gw_msgvec){0};
     seq = s->active ? r->seq : s->pulled_seq;
     pthread_mutex_unlock(&r->lock);
-    shard_append(w, s, &in, seq);
+    if (shard_append(w, s, &in, seq, true))
+        gw_worker_mark_dirty(w->srv, s); /* state still due: look again next tick */
+    shard_deliver(w, s);
 }
 
 int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bool has_since,
@@ -226,7 +248,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     struct proto_card card;
     struct proto_buf *enc;
     struct gw_msg *m;
-    bool has_card, gap = false, online_changed = false;
+    bool has_card, gap = false, online_changed = false, first;
     uint64_t seq, online;
     int rc = 0;
 
@@ -271,14 +293,21 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     }
     pthread_mutex_unlock(&r->lock);
 
-    /* Events still waiting for this shard go to the viewers already here first, so
-     * the new viewer's cursor starts exactly after seq. */
-    shard_append(w, s, &in, seq);
+    /* Events still waiting for this shard are batched before the new viewer's cursor,
+     * which so starts exactly after seq; the viewers already here get them at the
+     * next tick, as they would have anyway (a join writes to nobody else). */
+    if (in.n) {
+        shard_append(w, s, &in, seq, false);
+        gw_worker_mark_dirty(w->srv, s);
+    } else {
+        s->pulled_seq = seq;
+    }
     if (online_changed)
         gw_room_touch(r);
 
     c->shard = s;
     c->cursor = s->head;
+    first = s->viewers.count == 0;
     lws_dll2_add_tail(&c->shard_node, &s->viewers);
     if (c->role != PROTO_ROLE_VIEWER)
         lws_dll2_add_tail(&c->host_node, &s->hosts);
@@ -292,6 +321,11 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     wel.seq = seq;
     wel.online = online;
     wel.likes = atomic_load_explicit(&r->likes, memory_order_relaxed);
+    if (first) {
+        /* Its welcome is the shard's state so far: no update owed to anyone. */
+        s->sent_online = wel.online;
+        s->sent_likes = wel.likes;
+    }
     wel.card = has_card ? &card : NULL;
     wel.role = proto_role_name(c->role);
     proto_enc_welcome(enc, &wel);

@@ -56,6 +56,8 @@ struct gw_shard {
     lws_dll2_owner_t hosts;   /* hosts and admins, who see every comment */
     struct gw_batch *oldest, *newest;
     uint64_t head;       /* stream bytes ever appended */
+    uint64_t delivered;  /* head when the viewers were last handed the stream */
+    int64_t state_at;    /* monotonic ms of the last state update batched */
     uint64_t pulled_seq; /* last room seq taken from the inbox */
     uint64_t sent_likes, sent_online;
 } __attribute__((aligned(64)));

@@ -7,6 +7,7 @@ from harness import GatewayCase, async_test
 
 K = 7
 WINDOW = 16
+_req = 0
 
 
 class Resume(GatewayCase):
@@ -14,8 +15,15 @@ class Resume(GatewayCase):
                "--comment-rate", "1000"]
 
     async def notices(self, host, texts):
+        """Sends the notices and waits for the last one's ack, so the room holds
+        them before the test goes on (the host and a viewer may sit on different
+        worker threads)."""
+        global _req
         for t in texts:
-            await host.send({"t": "notice", "text": t})
+            _req += 1
+            await host.send({"t": "notice", "text": t, "req": f"n{_req}"})
+        want = f"n{_req}"
+        await host.wait_msg(lambda m: m.get("t") == "ack" and m.get("req") == want)
 
     @async_test(30)
     async def test_replays_exactly_the_missed_events(self):
