@@ -9,6 +9,7 @@
 #include "gw_host.h"
 #include "gw_log.h"
 #include "gw_server.h"
+#include "gw_static.h"
 #include "gw_util.h"
 #include "proto_cmsg.h"
 #include "proto_token.h"
@@ -190,6 +191,11 @@ int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, 
         return serve_healthz(w, wsi);
     if (!strcmp(uri, "/metrics"))
         return serve_metrics(w, wsi);
+    if (!is_post) {
+        int rc = gw_static_serve(w, wsi, uri);
+        if (rc != 1)
+            return rc;
+    }
     if (strncmp(uri, "/api/rooms/", 11) != 0)
         return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
     if (parse_room_path(uri, room, &tail) < 0)
