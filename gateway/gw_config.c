@@ -50,6 +50,9 @@ static const struct opt opts[] = {
     BOOL("require-rooms", require_rooms, "refuse unknown rooms with 404 (rooms come from --room)"),
     {"room", OPT_ROOM, 0, 0, 0, 0, 0, "create this room at start (repeatable)"},
     INT("tick-ms", tick_ms, 1, 1000, "fan-out tick: room events are gathered and written per tick"),
+    STR("node", node, "this gateway's name in order ids ([A-Za-z0-9_-]{1,16})"),
+    INT("sales-poll-ms", sales_poll_ms, 10, 10000,
+        "flash sales: stock and state broadcasts and reservation expiry, this often"),
     INT("state-ms", state_ms, 1, 60000,
         "a quiet room's likes and online updates: at most one write per viewer this often"),
     INT("comment-rate", comment_rate, 1, 100000,
@@ -94,6 +97,8 @@ void gw_config_defaults(struct gw_config *c)
     c->threads = 0;
     c->tick_ms = 25;
     c->state_ms = 500;
+    c->sales_poll_ms = 100;
+    gw_strlcpy(c->node, "gw1", sizeof(c->node));
     c->comment_rate = 30;
     c->replay_events = 1024;
     c->max_frame = 4096;

@@ -27,6 +27,8 @@ struct gw_config {
     char rooms[GW_MAX_PRECREATED_ROOMS][65];
     int n_rooms;
     int tick_ms;           /* fan-out gathering tick */
+    int sales_poll_ms;     /* stock / sale broadcasts and expiry period */
+    char node[17];         /* name in order ids */
     int state_ms;          /* least interval of state-only batches (likes, online) */
     int comment_rate;      /* other viewers' comments per second each viewer sees */
     int replay_events;     /* high-priority events kept per room for `since` */

@@ -14,6 +14,7 @@
 #include "gw_host.h"
 #include "gw_http.h"
 #include "gw_log.h"
+#include "gw_sales.h"
 #include "gw_server.h"
 #include "gw_util.h"
 #include "proto_query.h"
@@ -257,6 +258,7 @@ static void on_closed(struct gw_worker *w, struct gw_conn *c)
     if (!c->w)
         return; /* never established */
     gw_fanout_leave(w, c);
+    gw_sales_conn_detach(c);
     for (uint32_t i = c->q_head; i < c->q.n; i++)
         gw_msg_unref(c->q.v[i]);
     c->q.n = c->q_head = 0;
@@ -429,16 +431,9 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
         return;
     case PROTO_C_WECOM:
         return; /* funnel events are recorded with the WeCom work */
-    case PROTO_C_ORDER: {
-        struct proto_buf *b = gw_worker_enc(w);
-        struct gw_msg *om;
-        proto_enc_order_fail(b, req, PROTO_ERR_UNAVAILABLE,
-                             "flash sales are not enabled on this gateway yet");
-        om = gw_msg_create(b, GW_MSG_TARGETED, 0);
-        gw_conn_send(c, om);
-        gw_msg_unref(om);
+    case PROTO_C_ORDER:
+        gw_sales_order(w, c, m);
         return;
-    }
     case PROTO_C_BAG_JOIN:
         refuse_msg(c, PROTO_ERR_NOT_FOUND, "no open lucky bag", req);
         return;
@@ -453,9 +448,10 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
     {
         enum proto_err code;
         const char *msg;
-        if (gw_host_exec(w, r, m, &code, &msg) < 0)
+        int rc = gw_host_exec(w, r, c, m, &code, &msg);
+        if (rc < 0)
             gw_conn_send_error(c, code, msg, req);
-        else if (req)
+        else if (rc == 0 && req)
             send_simple(c, proto_enc_ack, req);
     }
 }
@@ -548,10 +544,14 @@ int gw_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return gw_http_on_body(c, wsi, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return gw_http_on_body_done(w, c, wsi);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return gw_sales_http_writeable(c, wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        if (c)
+        if (c) {
             gw_http_release(c);
+            gw_sales_conn_detach(c);
+        }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         gw_worker_on_wake(w);

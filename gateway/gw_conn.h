@@ -46,8 +46,13 @@ struct gw_conn {
     unsigned char *rx; /* a client message spanning several receive buffers, or an
                         * HTTP request body */
     uint32_t rx_len;
-    char *http_room;     /* POST /api/rooms/<room>/events in progress: the room */
-    bool http_too_large; /* that body went over its limit */
+    char *http_room;        /* POST /api/rooms/<room>/events in progress: the room */
+    bool http_too_large;    /* that body went over its limit */
+    char *http_order;       /* POST /api/orders/<id>/<action> waiting for its body: "id/action" */
+    lws_dll2_owner_t waits; /* replies waiting for Redis (struct gw_wait, gw_sales.c) */
+    char *http_resp;        /* a deferred HTTP answer, written when writable */
+    uint32_t http_resp_len;
+    uint16_t http_status;
     char ip[48];
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gw_log.h"
+#include "gw_sales.h"
 #include "gw_server.h"
 #include "gw_util.h"
 
@@ -252,6 +253,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     uint64_t seq, online;
     int rc = 0;
 
+    proto_buf_reset(&w->enc2);
     pthread_mutex_lock(&r->lock);
     in = s->inbox;
     s->inbox = (struct gw_msgvec){0};
@@ -276,6 +278,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
         gw_strmap_put(&r->seen_uids, c->uid, NULL);
     }
     has_card = r->has_card;
+    gw_sales_welcome(w->srv, r, &w->enc2);
     if (has_card)
         card = r->card;
     if (has_since && since < seq) {
@@ -327,6 +330,8 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
         s->sent_likes = wel.likes;
     }
     wel.card = has_card ? &card : NULL;
+    wel.sales_json = (const char *)proto_buf_data(&w->enc2);
+    wel.sales_len = w->enc2.len;
     wel.role = proto_role_name(c->role);
     proto_enc_welcome(enc, &wel);
     m = gw_msg_create(enc, GW_MSG_TARGETED, 0);

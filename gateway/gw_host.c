@@ -1,10 +1,11 @@
 /* gw_host.c: what host commands do to a room. */
 #include "gw_host.h"
 
+#include "gw_sales.h"
 #include "gw_server.h"
 
-int gw_host_exec(struct gw_worker *w, struct gw_room *r, const struct proto_cmsg *m,
-                 enum proto_err *code, const char **msg)
+int gw_host_exec(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
+                 const struct proto_cmsg *m, enum proto_err *code, const char **msg)
 {
     switch (m->t) {
     case PROTO_C_CARD:
@@ -28,11 +29,12 @@ int gw_host_exec(struct gw_worker *w, struct gw_room *r, const struct proto_cmsg
         return 0;
     case PROTO_C_SALE_START:
     case PROTO_C_SALE_STOP:
+        return gw_sales_host(w, r, c, m, code, msg);
     case PROTO_C_BAG_START:
     case PROTO_C_BAG_DRAW:
     case PROTO_C_WECOM_PUSH:
         *code = PROTO_ERR_UNAVAILABLE;
-        *msg = "this gateway does not run flash sales, lucky bags or WeCom prompts yet";
+        *msg = "this gateway does not run lucky bags or WeCom prompts yet";
         return -1;
     default:
         *code = PROTO_ERR_BAD_REQUEST;

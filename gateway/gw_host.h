@@ -9,9 +9,13 @@
 
 struct gw_worker;
 
-/* Executes host message m (proto_ctype_is_host) in room r. Returns 0, or -1 with
- * *code and *msg (static text) set for the `error` / HTTP answer. */
-int gw_host_exec(struct gw_worker *w, struct gw_room *r, const struct proto_cmsg *m,
-                 enum proto_err *code, const char **msg);
+struct gw_conn;
+
+/* Executes host message m (proto_ctype_is_host) in room r, from connection c (NULL
+ * over HTTP). Returns 0 when done, 1 when the answer follows by itself (to c: an
+ * `ack` or `error` once Redis answered), or -1 with *code and *msg (static text) set
+ * for the `error` / HTTP answer. */
+int gw_host_exec(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
+                 const struct proto_cmsg *m, enum proto_err *code, const char **msg);
 
 #endif

@@ -8,6 +8,7 @@
 #include "gw_conn.h"
 #include "gw_host.h"
 #include "gw_log.h"
+#include "gw_sales.h"
 #include "gw_server.h"
 #include "gw_static.h"
 #include "gw_util.h"
@@ -63,6 +64,10 @@ static const char *status_text(unsigned int status)
         return "Forbidden";
     case 404:
         return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
     case 429:
         return "Too Many Requests";
     case 503:
@@ -115,22 +120,31 @@ static int reply_error(struct lws *wsi, unsigned int status, enum proto_err code
     return rc;
 }
 
-/* Checks the bearer token for access to `room` (admin, or host of that room).
- * Returns 0, or the HTTP status to refuse with (401 / 403). */
-static unsigned int check_bearer(struct gw_worker *w, struct lws *wsi, const char *room)
+/* Verifies the bearer token into *tok. Returns 0, or 401. */
+static unsigned int check_token(struct gw_worker *w, struct lws *wsi, struct proto_token *tok)
 {
     char hdr[PROTO_TOKEN_MAX_BYTES + 16];
-    struct proto_token tok;
     const struct gw_config *cfg = &w->srv->cfg;
     int n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
 
     if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
         return 401;
     if (proto_token_verify(hdr + 7, (size_t)n - 7, cfg->secret, strlen(cfg->secret), gw_now_s(),
-                           &tok) != PROTO_TOKEN_OK) {
+                           tok) != PROTO_TOKEN_OK) {
         gw_count(&w->m.token_failures, 1);
         return 401;
     }
+    return 0;
+}
+
+/* Checks the bearer token for access to `room` (admin, or host of that room).
+ * Returns 0, or the HTTP status to refuse with (401 / 403). */
+static unsigned int check_bearer(struct gw_worker *w, struct lws *wsi, const char *room)
+{
+    struct proto_token tok;
+
+    if (check_token(w, wsi, &tok))
+        return 401;
     if (tok.role == PROTO_ROLE_ADMIN && proto_token_allows_room(&tok, room ? room : "*"))
         return 0;
     if (room && tok.role == PROTO_ROLE_HOST && proto_token_allows_room(&tok, room))
@@ -143,13 +157,13 @@ static int serve_healthz(struct gw_worker *w, struct lws *wsi)
     struct gw_server *srv = w->srv;
     char body[256];
     bool draining = atomic_load_explicit(&srv->draining, memory_order_relaxed);
-    int n =
-        snprintf(body, sizeof(body),
-                 "{\"ok\":%s,\"draining\":%s,\"threads\":%d,\"connections\":%d,"
-                 "\"rooms\":%zu,\"uptime_s\":%lld}",
-                 draining ? "false" : "true", draining ? "true" : "false", srv->nworkers,
-                 atomic_load_explicit(&srv->ws_conns, memory_order_relaxed),
-                 gw_rooms_count(&srv->rooms), (long long)((gw_now_ms() - srv->started_ms) / 1000));
+    int n = snprintf(
+        body, sizeof(body),
+        "{\"ok\":%s,\"draining\":%s,\"threads\":%d,\"connections\":%d,"
+        "\"rooms\":%zu,\"uptime_s\":%lld,\"redis\":\"%s\"}",
+        draining ? "false" : "true", draining ? "true" : "false", srv->nworkers,
+        atomic_load_explicit(&srv->ws_conns, memory_order_relaxed), gw_rooms_count(&srv->rooms),
+        (long long)((gw_now_ms() - srv->started_ms) / 1000), gw_sales_redis_state(srv));
     return reply_done(wsi, draining ? 503 : 200, "application/json", body, (size_t)n);
 }
 
@@ -179,6 +193,38 @@ static int parse_room_path(const char *uri, char *room, const char **tail)
     return 0;
 }
 
+/* POST /api/orders/<order>/paid|cancel (admin only; an empty body). The action runs
+ * at once when the request has no body, else when its (ignored) body is complete. */
+static int order_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, const char *p,
+                         bool is_post)
+{
+    const char *slash = strchr(p, '/'), *action;
+    char id[PROTO_ID_MAX * 2 + 1];
+    struct proto_token tok;
+    unsigned int st;
+
+    if (!slash || (size_t)(slash - p) >= sizeof(id) || slash == p)
+        return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
+    action = slash + 1;
+    if (strcmp(action, "paid") != 0 && strcmp(action, "cancel") != 0)
+        return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
+    if (!is_post)
+        return reply_error(wsi, 405, PROTO_ERR_BAD_REQUEST, "use POST");
+    st = check_token(w, wsi, &tok);
+    if (st)
+        return reply_error(wsi, st, PROTO_ERR_UNAUTHORIZED,
+                           "missing, malformed, badly signed or expired bearer token");
+    if (tok.role != PROTO_ROLE_ADMIN)
+        return reply_error(wsi, 403, PROTO_ERR_FORBIDDEN,
+                           "payments and cancellations need an admin token");
+    memcpy(id, p, (size_t)(slash - p));
+    id[slash - p] = '\0';
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return gw_sales_http_order(w, c, wsi, id, action);
+    c->http_order = gw_xstrdup(p); /* "id/action", run at the body's end */
+    return 0;
+}
+
 int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, const char *uri)
 {
     bool is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
@@ -196,6 +242,8 @@ int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, 
         if (rc != 1)
             return rc;
     }
+    if (!strncmp(uri, "/api/orders/", 12))
+        return order_request(w, c, wsi, uri + 12, is_post);
     if (strncmp(uri, "/api/rooms/", 11) != 0)
         return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
     if (parse_room_path(uri, room, &tail) < 0)
@@ -246,6 +294,16 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
     unsigned int status = 202;
     struct gw_room *r;
 
+    if (c->http_order) {
+        char *order = c->http_order, *slash = strchr(order, '/');
+        int rc;
+        *slash = '\0';
+        c->http_order = NULL;
+        gw_http_release(c);
+        rc = gw_sales_http_order(w, c, wsi, order, slash + 1);
+        free(order);
+        return rc;
+    }
     if (!c->http_room)
         return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
     if (c->http_too_large) {
@@ -268,7 +326,7 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
         reason = "not a host message";
     } else {
         r = gw_rooms_get(&w->srv->rooms, c->http_room, true);
-        if (gw_host_exec(w, r, m, &code, &reason) < 0)
+        if (gw_host_exec(w, r, NULL, m, &code, &reason) < 0)
             status = code == PROTO_ERR_NOT_FOUND ? 404 : code == PROTO_ERR_UNAVAILABLE ? 503 : 400;
     }
     free(m);
@@ -282,6 +340,8 @@ int gw_http_on_body_done(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
 
 void gw_http_release(struct gw_conn *c)
 {
+    free(c->http_order);
+    c->http_order = NULL;
     free(c->http_room);
     c->http_room = NULL;
     free(c->rx);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gw_sales.h"
 #include "gw_server.h"
 #include "gw_util.h"
 
@@ -116,6 +117,13 @@ void gw_metrics_render(struct gw_server *srv, struct proto_buf *b)
     for (int i = 0; i < GW_REFUSE_SLOTS; i++)
         line(b, "livegw_handshakes_refused_total{status=\"%d\"} %llu\n", refuse_codes[i],
              (unsigned long long)SUM(refused[i]));
+    line(b,
+         "# HELP livegw_order_replies_total Order replies, reservations (ok) or refusals.\n"
+         "# TYPE livegw_order_replies_total counter\n"
+         "livegw_order_replies_total{ok=\"true\"} %llu\n"
+         "livegw_order_replies_total{ok=\"false\"} %llu\n",
+         (unsigned long long)SUM(orders_ok), (unsigned long long)SUM(orders_refused));
+    gw_sales_metrics(srv, b);
     counter(b, "draining", "gauge", "1 while the server drains after SIGTERM.",
             atomic_load_explicit(&srv->draining, memory_order_relaxed) ? 1 : 0);
     counter(b, "uptime_seconds", "gauge", "Seconds since start.",

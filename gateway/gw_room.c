@@ -211,6 +211,21 @@ void gw_room_card(struct gw_room *r, struct gw_worker *w, const struct proto_car
     pthread_mutex_unlock(&r->lock);
 }
 
+void gw_room_event(struct gw_room *r, struct gw_worker *w, enum gw_msg_kind kind, bool with_seq,
+                   void (*enc)(struct proto_buf *b, uint64_t seq, void *arg), void *arg)
+{
+    struct proto_buf *b = gw_worker_enc(w);
+    uint64_t seq;
+
+    pthread_mutex_lock(&r->lock);
+    seq = with_seq ? r->seq + 1 : 0;
+    enc(b, seq, arg);
+    if (with_seq)
+        r->seq = seq;
+    room_commit(r, w, gw_msg_create(b, kind, seq));
+    pthread_mutex_unlock(&r->lock);
+}
+
 void gw_room_notice(struct gw_room *r, struct gw_worker *w, const char *text)
 {
     struct proto_buf *b = gw_worker_enc(w);
@@ -314,10 +329,7 @@ void gw_room_describe(struct gw_room *r, struct proto_buf *b)
     proto_json_uint(b, "comments_shown",
                     atomic_load_explicit(&r->comments_shown, memory_order_relaxed));
     proto_json_uint(b, "card_clicks", atomic_load_explicit(&r->card_clicks, memory_order_relaxed));
-    proto_json_uint(b, "orders", 0);
-    proto_json_uint(b, "paid", 0);
-    proto_json_arr_begin(b, "sales");
-    proto_json_arr_end(b);
+    gw_sales_describe(r->srv, r, b);
     proto_json_null(b, "bag");
     proto_enc_card_value(b, "card", has_card ? &card : NULL);
     proto_json_int(b, "trust", 0);

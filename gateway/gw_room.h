@@ -31,6 +31,7 @@ struct gw_server;
 struct gw_worker;
 struct gw_conn;
 struct gw_batch;
+struct gw_sale;
 
 /* A growable array of message references (shard inbox, per-connection queue). */
 struct gw_msgvec {
@@ -78,6 +79,7 @@ struct gw_room {
     struct gw_strmap seen_uids;   /* every viewer uid ever connected */
     struct gw_strmap mutes;       /* uid -> (intptr_t) muted-until unix ms */
     struct gw_bucket sampling;    /* room-wide comment sampling */
+    struct gw_sale *sales;        /* announced sales, newest first (gw_sales.c) */
 
     /* Lock-free counters (relaxed: independent statistics, read for display). */
     atomic_uint_fast64_t likes;
@@ -130,6 +132,12 @@ enum gw_comment_result gw_room_comment(struct gw_room *r, struct gw_worker *w, c
 /* Host events. card NULL clears the pinned card. */
 void gw_room_card(struct gw_room *r, struct gw_worker *w, const struct proto_card *card);
 void gw_room_notice(struct gw_room *r, struct gw_worker *w, const char *text);
+
+/* Publishes one room event: under the room lock, enc(b, seq, arg) writes the message
+ * for `seq` (the room's next seq when with_seq, else 0; the call may also update room
+ * state under the lock), and it goes to every viewer as `kind`. */
+void gw_room_event(struct gw_room *r, struct gw_worker *w, enum gw_msg_kind kind, bool with_seq,
+                   void (*enc)(struct proto_buf *b, uint64_t seq, void *arg), void *arg);
 
 /* Deletes a comment by id: broadcasts comment_deleted and drops it from the replay
  * log. Returns 0, or -1 when no comment has that id. */

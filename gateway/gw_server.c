@@ -72,6 +72,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     struct gw_worker *w = lws_container_of(sul, struct gw_worker, tick_sul);
 
     drain_dirty(w);
+    gw_sales_worker_tick(w);
     lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick,
                      (lws_usec_t)w->srv->cfg.tick_ms * LWS_US_PER_MS);
 }
@@ -258,6 +259,7 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(&srv->ready);
     if (ok && !atomic_load_explicit(&srv->failed, memory_order_relaxed))
         ev_run(w->loop, 0);
+    gw_sales_worker_stop(w);
     lws_sul_cancel(&w->tick_sul);
     lws_sul_cancel(&w->drain_sul);
     lws_sul_cancel(&w->accept_sul);
@@ -296,6 +298,10 @@ int gw_server_start(struct gw_server *srv)
     atomic_init(&srv->draining, false);
     atomic_init(&srv->ws_conns, 0);
     atomic_init(&srv->failed, 0);
+    atomic_init(&srv->sales.book, NULL);
+    atomic_init(&srv->sales.all, NULL);
+    atomic_init(&srv->sales.stopping, false);
+    atomic_init(&srv->sales.load_retries, 0);
     pthread_mutex_init(&srv->ip_lock, NULL);
     gw_strmap_init(&srv->per_ip);
     gw_rooms_init(&srv->rooms, srv, srv->nworkers, (uint32_t)cfg->replay_events, cfg->comment_rate);
@@ -310,7 +316,10 @@ int gw_server_start(struct gw_server *srv)
         w->srv = srv;
         w->listen_fd = -1;
         atomic_init(&w->dirty, NULL);
+        atomic_init(&w->store_shared, NULL);
+        atomic_init(&w->sales_handoff, NULL);
         proto_buf_init(&w->enc, 0);
+        proto_buf_init(&w->enc2, 0);
         w->scratch_cap = 64 * 1024;
         w->scratch = gw_xmalloc(LWS_PRE + w->scratch_cap);
         w->rng = (unsigned int)(gw_now_ms() ^ (i * 2654435761u));
@@ -326,6 +335,7 @@ int gw_server_start(struct gw_server *srv)
             pthread_join(srv->workers[i].thread, NULL);
         return -1;
     }
+    gw_sales_start(srv);
     gw_info("livegw listening on %s:%d (%s) with %d worker threads, max %d connections",
             cfg->listen_host, cfg->listen_port, cfg->tls_cert[0] ? "wss/https" : "ws/http",
             srv->nworkers, srv->max_conns);
@@ -334,6 +344,7 @@ int gw_server_start(struct gw_server *srv)
 
 void gw_server_stop(struct gw_server *srv)
 {
+    gw_sales_stop(srv);
     /* release: pairs with the acquire load in gw_worker_on_wake. */
     atomic_store_explicit(&srv->draining, true, memory_order_release);
     for (int i = 0; i < srv->nworkers; i++)
@@ -348,8 +359,10 @@ void gw_server_fini(struct gw_server *srv)
     for (int i = 0; i < srv->nworkers; i++) {
         struct gw_worker *w = &srv->workers[i];
         proto_buf_fini(&w->enc);
+        proto_buf_fini(&w->enc2);
         free(w->scratch);
     }
+    gw_sales_fini(srv);
     free(srv->workers);
     srv->workers = NULL;
     gw_rooms_fini(&srv->rooms);

@@ -23,10 +23,13 @@
 #include "gw_config.h"
 #include "gw_metrics.h"
 #include "gw_room.h"
+#include "gw_sales.h"
 #include "gw_strmap.h"
 #include "proto_enc.h"
 
 struct gw_server;
+struct gw_wait;
+struct sale_store;
 
 struct gw_worker {
     int idx;
@@ -54,9 +57,16 @@ struct gw_worker {
     lws_dll2_owner_t conns;      /* every WebSocket connection on this thread */
 
     struct proto_buf enc;   /* scratch for encoding (this thread only) */
+    struct proto_buf enc2;  /* a second one: parts of a message (welcome.sales) */
     unsigned char *scratch; /* LWS_PRE + scratch_cap: gathering writes */
     size_t scratch_cap;
     unsigned int rng; /* jitter */
+
+    /* Flash sales (gw_sales.c). */
+    struct sale_store *store;                  /* this thread's order store, once loaded */
+    _Atomic(struct sale_store *) store_shared; /* the same, for other threads' reads */
+    _Atomic(struct gw_wait *) sales_handoff;   /* order results settled by other threads */
+    int64_t sales_next_poll_ms;
 
     bool draining;
     int64_t drain_deadline_ms;
@@ -68,6 +78,7 @@ struct gw_server {
     int nworkers;
     struct gw_worker *workers;
     struct gw_rooms rooms;
+    struct gw_sales sales;
 
     pthread_mutex_t ip_lock;
     struct gw_strmap per_ip; /* client address -> (uintptr_t) WebSocket connections */

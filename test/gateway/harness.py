@@ -174,6 +174,10 @@ class Gateway:
                "--threads", str(self.threads), "--tick-ms", str(self.tick_ms)]
         if self.tls:
             cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+        if "--redis" not in self.args:
+            # Never the machine's own Redis: a port nobody listens on (orders are then
+            # refused as unavailable), unless the test brings its private redis-server.
+            cmd += ["--redis", f"127.0.0.1:{free_port()}"]
         return cmd + self.args
 
     def start(self, timeout=30):
