@@ -5,6 +5,7 @@ coming back."""
 
 import asyncio
 import json
+import sys
 import time
 
 import harness
@@ -286,6 +287,81 @@ class SalesRedisDown(SalesBase):
         self.assertTrue(o["ok"], o)
         self.assertEqual(self.redis.command("HGET", f"lg:order:{o['order']}", "state"),
                          "reserved")
+
+
+class SalesCrash(SalesBase):
+    """kill -9 in the middle of a rush, then a restart on the same Redis."""
+
+    @async_test(90)
+    async def test_kill_9_mid_rush_keeps_every_acknowledged_order(self):
+        room, sale, stock, n, per = "crash", "s1", 1000, 120, 5
+        host = await self.connect(room, "host1", role="host")
+        await self.start_sale(host, sale, stock, limit=per)
+        viewers = await asyncio.gather(*[self.connect(room, f"c{i}") for i in range(n)])
+        acked = {}
+
+        async def send_all(v, i):
+            # Spread over ~0.2 s, so that the kill lands in the middle.
+            for k in range(per):
+                await v.send({"t": "order", "sale": sale, "qty": 1, "req": f"k{i}-{k}"})
+                await asyncio.sleep(0.04)
+
+        async def collect(v, i):
+            for k in range(per):
+                req = f"k{i}-{k}"
+                try:
+                    m = await v.wait_msg(lambda m: m.get("t") == "order" and m.get("req") == req,
+                                         timeout=3)
+                except AssertionError:
+                    continue  # the gateway died first: no answer is no promise
+                if m["ok"]:
+                    acked[m["order"]] = (i, req)
+
+        sends = [asyncio.ensure_future(send_all(v, i)) for i, v in enumerate(viewers)]
+        # SIGKILL as soon as the first reservation is acknowledged: mid-rush.
+        await viewers[0].wait_for(
+            lambda _: any(m.get("t") == "order" for v in viewers for m in v.msgs), 10,
+            "a first order reply")
+        self.gw.proc.kill()
+        self.gw.proc.wait()
+        await asyncio.gather(*sends, return_exceptions=True)
+        await asyncio.gather(*[collect(v, i) for i, v in enumerate(viewers)])
+        # Every order a client saw acknowledged is in Redis; Redis never holds more
+        # than the stock.
+        for oid in acked:
+            self.assertEqual(self.redis.command("HGET", f"lg:order:{oid}", "state"), "reserved",
+                             oid)
+        rs = self.redis_sale(room, sale)
+        held = int(rs["reserved"]) + int(rs["paid"])
+        sys.stderr.write(f"kill -9 mid-rush: {len(acked)} acknowledged, {held} held in redis\n")
+        self.assertGreater(len(acked), 0)
+        self.assertLess(len(acked), n * per, "the kill came after the rush")
+        self.assertGreaterEqual(held, len(acked))
+        self.assertLessEqual(held, stock)
+
+        # Restart on the same Redis: the sale continues with the stock Redis left.
+        self.gw.cleanup()
+        gw2 = harness.Gateway(self.GW_ARGS, tick_ms=self.GW_TICK_MS)
+        gw2.start()
+        self.__class__.gw = gw2  # tearDownClass stops the new one
+        self.wait_redis_up(gw2)
+        host = await self.connect(room, "host1", role="host", gw=gw2)
+        sales = host.welcome["sales"]
+        self.assertEqual([s["sale"] for s in sales], [sale])
+        self.assertEqual(sales[0]["left"], stock - held)
+        # A repeated req of an acknowledged order answers the same order.
+        for oid, (i, req) in list(acked.items())[:3]:
+            again = await self.connect(room, f"c{i}", gw=gw2)
+            r = await self.order(again, sale, req=req)
+            self.assertEqual((r["ok"], r["order"]), (True, oid))
+        # The rest of the stock sells, and not one item more.
+        buyers = await asyncio.gather(*[self.connect(room, f"d{i}", gw=gw2)
+                                        for i in range((stock - held) // per + 2)])
+        replies = await asyncio.gather(*[self.order(b, sale, qty=per) for b in buyers])
+        got = sum(r["qty"] for r in replies if r["ok"])
+        self.assertEqual(got, stock - held - (stock - held) % per)
+        rs = self.redis_sale(room, sale)
+        self.assertEqual(int(rs["reserved"]) + int(rs["paid"]), held + got)
 
 
 if __name__ == "__main__":
