@@ -27,7 +27,8 @@
  *        - symbols U+2190-U+23FF and U+2500-U+2BFF (arrows, math, technical, box
  *          drawing, shapes, miscellaneous symbols, dingbats);
  *        - CJK punctuation U+3001-U+3003, U+3008-U+3011, U+3014-U+301F, U+3030,
- *          U+303D, U+30FB, and the halfwidth forms U+FF61-U+FF65;
+ *          U+303D, U+30FB, and the half- and full-width forms U+FF5F-U+FF65 and
+ *          U+FFE0-U+FFEE (brackets, CJK punctuation, currency signs, arrows);
  *        - variation selectors U+FE00-U+FE0F and U+E0100-U+E01EF, vertical and
  *          compatibility forms U+FE10-U+FE1F and U+FE30-U+FE6F, U+FEFF, U+FFF9-U+FFFB;
  *        - emoji and pictographs U+1F000-U+1FAFF, and tags U+E0000-U+E007F.
@@ -44,12 +45,15 @@
  *
  * WORD LIST FILE. UTF-8, one word per line (LF or CRLF), an optional UTF-8 byte order
  * mark at the start. Everything from a `#` to the end of its line is a comment (`#` is
- * ignored in words anyway). Lines that hold nothing but ignored characters and
- * comments are skipped. A word is stored normalized; a word repeated (also in another
- * form that normalizes the same) counts once. Limits: GW_WORDFILTER_LINE_MAX bytes per
- * line, GW_WORDFILTER_WORD_MAX_CP normalized code points per word, GW_WORDFILTER_WORDS_MAX
- * words, GW_WORDFILTER_FILE_MAX bytes. A line that is not valid UTF-8, holds a NUL byte,
- * or breaks a limit fails the whole load with an error that names the line.
+ * ignored in words anyway). A line that is empty, or holds only white space and a
+ * comment, is skipped. The rest of a line is one word, stored normalized, so spaces
+ * and punctuation inside it do not count ("f u c k" is the word "fuck"); a word
+ * repeated (also in another form that normalizes the same) counts once. Limits:
+ * GW_WORDFILTER_LINE_MAX bytes per line (comment included), GW_WORDFILTER_WORD_MAX_CP
+ * normalized code points per word, GW_WORDFILTER_WORDS_MAX words (repeats included),
+ * GW_WORDFILTER_FILE_MAX bytes. A line that is not valid UTF-8, holds a NUL byte, breaks
+ * a limit, or has characters but none that can match (only punctuation or symbols)
+ * fails the whole load, with an error that names the line.
  *
  * THREADS. A struct gw_wordfilter is immutable: every function taking a const filter is
  * safe from any thread at once. gw_wordfilter_ref (below) is the holder for reloads. */
@@ -133,7 +137,6 @@ uint32_t gw_wordfilter_fold(uint32_t cp);
 
 struct gw_wordfilter_slot {
     _Atomic(struct gw_wordfilter *) hazard; /* the filter reader i is using, or NULL */
-    char pad[64 - sizeof(void *)];
 } __attribute__((aligned(64)));
 
 struct gw_wordfilter_ref {
