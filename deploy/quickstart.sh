@@ -20,7 +20,7 @@ fi
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$PWD/run" --appendonly yes \
-        --appendfsync everysec --save '' --daemonize yes --pidfile "$PWD/run/redis.pid" \
+        --appendfsync always --save '' --daemonize yes --pidfile "$PWD/run/redis.pid" \
         --logfile "$PWD/run/redis.log"
     started_redis=1
     for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
