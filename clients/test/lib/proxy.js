@@ -8,7 +8,8 @@ class Proxy {
   constructor(targetPort) {
     this.targetPort = targetPort;
     this.pairs = new Set();
-    this.stalled = false;
+    this.stalled = false; // swallow bytes both ways
+    this.refusing = false; // close new connections at once
   }
 
   async start() {
@@ -19,6 +20,10 @@ class Proxy {
   }
 
   _pair(client) {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect({ host: '127.0.0.1', port: this.targetPort });
     const pair = { client, upstream };
     this.pairs.add(pair);
