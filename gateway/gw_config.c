@@ -53,6 +53,10 @@ static const struct opt opts[] = {
     STR("node", node, "this gateway's name in order ids ([A-Za-z0-9_-]{1,16})"),
     INT("sales-poll-ms", sales_poll_ms, 10, 10000,
         "flash sales: stock and state broadcasts and reservation expiry, this often"),
+    INT("wecom-cooldown-s", wecom_cooldown_s, 0, 86400 * 30,
+        "no automatic WeCom prompt to a viewer again within this many seconds"),
+    INT("wecom-min-watch-s", wecom_min_watch_s, 0, 86400,
+        "a viewer who watched this long counts as engaged for WeCom prompts"),
     INT("state-ms", state_ms, 1, 60000,
         "a quiet room's likes and online updates: at most one write per viewer this often"),
     INT("comment-rate", comment_rate, 1, 100000,
@@ -97,6 +101,8 @@ void gw_config_defaults(struct gw_config *c)
     c->threads = 0;
     c->tick_ms = 25;
     c->state_ms = 500;
+    c->wecom_cooldown_s = 600;
+    c->wecom_min_watch_s = 60;
     c->sales_poll_ms = 100;
     gw_strlcpy(c->node, "gw1", sizeof(c->node));
     c->comment_rate = 30;

@@ -27,6 +27,8 @@ struct gw_config {
     char rooms[GW_MAX_PRECREATED_ROOMS][65];
     int n_rooms;
     int tick_ms;           /* fan-out gathering tick */
+    int wecom_cooldown_s;  /* automatic prompts: per-viewer cooldown */
+    int wecom_min_watch_s; /* automatic prompts: watch time that counts as engaged */
     int sales_poll_ms;     /* stock / sale broadcasts and expiry period */
     char node[17];         /* name in order ids */
     int state_ms;          /* least interval of state-only batches (likes, online) */

@@ -423,14 +423,17 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
             refuse_msg(c, PROTO_ERR_RATE_LIMITED, "too many likes: slow down", req);
             return;
         }
-        gw_room_like(r, (uint32_t)m->u.like.n);
+        gw_room_like(r, c->role == PROTO_ROLE_VIEWER ? c->uid : NULL, (uint32_t)m->u.like.n);
         return;
     case PROTO_C_CARD_CLICK:
-        /* relaxed: a statistic. */
-        atomic_fetch_add_explicit(&r->card_clicks, 1, memory_order_relaxed);
+        gw_room_engage(r, c->uid, GW_ENGAGE_CLICK);
         return;
     case PROTO_C_WECOM:
-        return; /* funnel events are recorded with the WeCom work */
+        gw_room_wecom_report(r, c->uid,
+                             m->u.wecom.action == PROTO_WECOM_ADDED     ? GW_WECOM_ADDED
+                             : m->u.wecom.action == PROTO_WECOM_CLICKED ? GW_WECOM_CLICKED
+                                                                        : GW_WECOM_SHOWN);
+        return;
     case PROTO_C_ORDER:
         gw_sales_order(w, c, m);
         return;

@@ -93,6 +93,34 @@ static void deliver_now(struct gw_worker *w, struct gw_conn *c)
         gw_conn_want_write(c);
 }
 
+/* Sends prompt m to the shard's viewers it targets (gw_audience_may_prompt). */
+static void prompt_viewers(struct gw_worker *w, struct gw_shard *s, struct gw_msg *m, bool manual)
+{
+    const struct gw_config *cfg = &w->srv->cfg;
+    int64_t cooldown = (int64_t)cfg->wecom_cooldown_s * 1000;
+    int64_t min_watch = (int64_t)cfg->wecom_min_watch_s * 1000;
+    struct gw_room *r = s->room;
+    int64_t now = gw_now_ms();
+
+    pthread_mutex_lock(&r->lock);
+    /* (No `continue` inside lws_start_foreach_dll: the advance is in its end macro.) */
+    lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->viewers))
+    {
+        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
+        struct gw_viewer *v = c->role == PROTO_ROLE_VIEWER && !c->close_code
+                                  ? gw_audience_get(&r->audience, c->uid)
+                                  : NULL;
+        /* Every connection of a uid chosen for this wave gets it (on any thread). */
+        if (v && v->last_prompt != m->comment_id &&
+            gw_audience_may_prompt(v, now, manual, cooldown, min_watch))
+            gw_audience_prompted(&r->audience, v, m->comment_id, now);
+        if (v && v->last_prompt == m->comment_id)
+            gw_conn_send(c, m);
+    }
+    lws_end_foreach_dll(d);
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* Appends the events of `in` (consumed) to the shard stream as one batch, with the
  * coalesced state updates when `with_state` and they are due: state rides along free
  * with events, and a state-only batch (a write to every viewer) is made at most every
@@ -121,9 +149,15 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         return false;
     }
 
-    /* Sampled-out comments go to the hosts only, as targeted messages. */
+    /* Sampled-out comments go to the hosts only, WeCom prompts to the viewers they
+     * target, as targeted messages. */
     for (uint32_t i = 0; i < in->n; i++) {
         struct gw_msg *m = in->v[i];
+        if (m->kind == GW_MSG_PROMPT || m->kind == GW_MSG_PROMPT_AUTO) {
+            prompt_viewers(w, s, m, m->kind == GW_MSG_PROMPT);
+            gw_msg_unref(m);
+            continue;
+        }
         if (m->kind == GW_MSG_HOST_ONLY) {
             lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->hosts))
             {
@@ -275,7 +309,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
                 atomic_store_explicit(&r->peak_online, n, memory_order_relaxed);
             online_changed = true;
         }
-        gw_strmap_put(&r->seen_uids, c->uid, NULL);
+        gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms());
     }
     has_card = r->has_card;
     gw_sales_welcome(w->srv, r, &w->enc2);
@@ -374,6 +408,7 @@ void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c)
     pthread_mutex_lock(&r->lock);
     if (c->role == PROTO_ROLE_VIEWER) {
         void **slot = gw_strmap_get(&r->online_uids, c->uid);
+        gw_audience_leave(&r->audience, c->uid, gw_now_ms());
         if (slot) {
             *slot = (void *)((uintptr_t)*slot - 1);
             if (!*slot) {

@@ -30,11 +30,14 @@ int gw_host_exec(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
     case PROTO_C_SALE_START:
     case PROTO_C_SALE_STOP:
         return gw_sales_host(w, r, c, m, code, msg);
+    case PROTO_C_WECOM_PUSH:
+        gw_room_wecom_push(r, w, m->u.wecom_push.title, m->u.wecom_push.hook, m->u.wecom_push.link,
+                           true);
+        return 0;
     case PROTO_C_BAG_START:
     case PROTO_C_BAG_DRAW:
-    case PROTO_C_WECOM_PUSH:
         *code = PROTO_ERR_UNAVAILABLE;
-        *msg = "this gateway does not run lucky bags or WeCom prompts yet";
+        *msg = "this gateway does not run lucky bags yet";
         return -1;
     default:
         *code = PROTO_ERR_BAD_REQUEST;

@@ -18,18 +18,20 @@
 #include "proto_limits.h"
 
 enum gw_msg_kind {
-    GW_MSG_EVENT = 0, /* a high-priority room event (card, notice, comment_deleted, ...) */
-    GW_MSG_COMMENT,   /* a viewer's comment: low priority for everyone but its author */
-    GW_MSG_HOST_ONLY, /* a comment sampled out of the room stream: only hosts see it */
-    GW_MSG_TARGETED,  /* a reply, error or prompt for one connection */
-    GW_MSG_STATE,     /* a coalesced state update (likes, online): latest value wins */
+    GW_MSG_EVENT = 0,   /* a high-priority room event (card, notice, comment_deleted, ...) */
+    GW_MSG_COMMENT,     /* a viewer's comment: low priority for everyone but its author */
+    GW_MSG_HOST_ONLY,   /* a comment sampled out of the room stream: only hosts see it */
+    GW_MSG_TARGETED,    /* a reply, error or prompt for one connection */
+    GW_MSG_STATE,       /* a coalesced state update (likes, online): latest value wins */
+    GW_MSG_PROMPT,      /* a WeCom prompt pushed by hand: every viewer who has not added */
+    GW_MSG_PROMPT_AUTO, /* an automatic one: engaged viewers outside their cooldown */
 };
 
 struct gw_msg {
     atomic_uint refs;
-    uint8_t kind;                  /* enum gw_msg_kind */
-    uint64_t seq;                  /* room seq, 0 when it carries none */
-    uint64_t comment_id;           /* for comments: the room's comment id, else 0 */
+    uint8_t kind;        /* enum gw_msg_kind */
+    uint64_t seq;        /* room seq, 0 when it carries none */
+    uint64_t comment_id; /* comments: the room's comment id; prompts: their number; else 0 */
     char author[PROTO_ID_MAX + 1]; /* for comments: the author's uid, else "" */
     uint32_t len;                  /* frame bytes */
     unsigned char data[];          /* len bytes: ws header + JSON */

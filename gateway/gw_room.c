@@ -59,7 +59,7 @@ static struct gw_room *room_create(struct gw_rooms *rs, const char *id)
     r->replay_cap = rs->replay_cap;
     r->replay = gw_xcalloc(r->replay_cap, sizeof(*r->replay));
     gw_strmap_init(&r->online_uids);
-    gw_strmap_init(&r->seen_uids);
+    gw_audience_init(&r->audience);
     gw_strmap_init(&r->mutes);
     gw_bucket_init(&r->sampling, rs->comment_rate, rs->comment_rate, gw_mono_ms());
     r->nshards = rs->nshards;
@@ -83,7 +83,7 @@ static void room_destroy(struct gw_room *r)
         gw_fanout_shard_fini(&r->shards[i]);
     }
     gw_strmap_fini(&r->online_uids);
-    gw_strmap_fini(&r->seen_uids);
+    gw_audience_fini(&r->audience);
     gw_strmap_fini(&r->mutes);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -174,6 +174,8 @@ enum gw_comment_result gw_room_comment(struct gw_room *r, struct gw_worker *w, c
     r->comment_ids++;
     snprintf(id, sizeof(id), "%" PRIu64, r->comment_ids);
     proto_enc_comment(b, shown ? r->seq + 1 : 0, id, uid, nick ? nick : uid, text, now);
+    if (!is_host)
+        gw_audience_engage(&r->audience, uid, GW_ENGAGE_COMMENT);
     if (shown) {
         m = gw_msg_create(b, GW_MSG_COMMENT, ++r->seq);
         res = GW_COMMENT_SHOWN;
@@ -297,25 +299,80 @@ void gw_room_touch(struct gw_room *r)
     }
 }
 
-void gw_room_like(struct gw_room *r, uint32_t n)
+void gw_room_like(struct gw_room *r, const char *uid, uint32_t n)
 {
     /* relaxed: the total is a counter; the tick reads whatever value is current. */
     atomic_fetch_add_explicit(&r->likes, n, memory_order_relaxed);
+    if (uid) {
+        pthread_mutex_lock(&r->lock);
+        gw_audience_likes(&r->audience, uid, n);
+        pthread_mutex_unlock(&r->lock);
+    }
     gw_room_touch(r);
+}
+
+void gw_room_engage(struct gw_room *r, const char *uid, enum gw_engage what)
+{
+    if (what == GW_ENGAGE_CLICK)
+        /* relaxed: a statistic. */
+        atomic_fetch_add_explicit(&r->card_clicks, 1, memory_order_relaxed);
+    pthread_mutex_lock(&r->lock);
+    gw_audience_engage(&r->audience, uid, what);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void gw_room_order(struct gw_room *r, const char *uid, const void *order)
+{
+    pthread_mutex_lock(&r->lock);
+    gw_audience_order(&r->audience, uid, order);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void gw_room_wecom_report(struct gw_room *r, const char *uid, enum gw_wecom_report what)
+{
+    pthread_mutex_lock(&r->lock);
+    gw_audience_wecom(&r->audience, uid, what);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void gw_room_wecom_push(struct gw_room *r, struct gw_worker *w, const char *title, const char *hook,
+                        const char *link, bool manual)
+{
+    struct proto_buf *b = gw_worker_enc(w);
+    char prompt[24], *full;
+    size_t n = strlen(link) + 48;
+    struct gw_msg *m;
+
+    /* The store attributes each add by the link's `state` (at most 30 characters):
+     * the room id, cut to fit. Room ids are URL-safe. */
+    full = gw_xmalloc(n);
+    snprintf(full, n, "%s%sstate=%.30s", link, strchr(link, '?') ? "&" : "?", r->id);
+    pthread_mutex_lock(&r->lock);
+    snprintf(prompt, sizeof(prompt), "p%" PRIu64, ++r->prompt_ids);
+    proto_enc_wecom(b, prompt, title, hook, full);
+    m = gw_msg_create(b, manual ? GW_MSG_PROMPT : GW_MSG_PROMPT_AUTO, 0);
+    m->comment_id = r->prompt_ids; /* the prompt's number, for per-uid waves */
+    room_commit(r, w, m);
+    pthread_mutex_unlock(&r->lock);
+    free(full);
 }
 
 void gw_room_describe(struct gw_room *r, struct proto_buf *b)
 {
     struct proto_card card;
+    struct proto_buf funnel;
     bool has_card;
-    uint64_t seq, viewers;
+    uint64_t seq;
 
+    proto_buf_init(&funnel, 0);
     pthread_mutex_lock(&r->lock);
     seq = r->seq;
-    viewers = r->seen_uids.count;
     has_card = r->has_card;
     if (has_card)
         card = r->card;
+    /* The funnel walks every viewer record: O(viewers), for an operator's request. */
+    proto_json_obj_begin(&funnel);
+    gw_audience_describe(&r->audience, gw_now_ms(), &funnel);
     pthread_mutex_unlock(&r->lock);
 
     proto_json_obj_begin(b);
@@ -323,7 +380,12 @@ void gw_room_describe(struct gw_room *r, struct proto_buf *b)
     proto_json_uint(b, "seq", seq);
     proto_json_uint(b, "online", atomic_load_explicit(&r->online, memory_order_relaxed));
     proto_json_uint(b, "peak_online", atomic_load_explicit(&r->peak_online, memory_order_relaxed));
-    proto_json_uint(b, "viewers", viewers);
+    /* The funnel's members, spliced in without its braces. */
+    if (funnel.len > 1) {
+        proto_buf_append(b, ",", 1);
+        proto_buf_append(b, proto_buf_data(&funnel) + 1, funnel.len - 1);
+    }
+    proto_buf_fini(&funnel);
     proto_json_uint(b, "likes", atomic_load_explicit(&r->likes, memory_order_relaxed));
     proto_json_uint(b, "comments", atomic_load_explicit(&r->comments, memory_order_relaxed));
     proto_json_uint(b, "comments_shown",
@@ -333,9 +395,5 @@ void gw_room_describe(struct gw_room *r, struct proto_buf *b)
     proto_json_null(b, "bag");
     proto_enc_card_value(b, "card", has_card ? &card : NULL);
     proto_json_int(b, "trust", 0);
-    {
-        static const char wecom[] = "{\"prompted\":0,\"shown\":0,\"clicked\":0,\"added\":0}";
-        proto_json_raw(b, "wecom", wecom, sizeof(wecom) - 1);
-    }
     proto_json_obj_end(b);
 }

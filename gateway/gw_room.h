@@ -24,6 +24,7 @@
 
 #include "gw_bucket.h"
 #include "gw_msg.h"
+#include "gw_audience.h"
 #include "gw_strmap.h"
 #include "proto_cmsg.h"
 
@@ -76,7 +77,8 @@ struct gw_room {
     bool has_card;
     struct proto_card card;
     struct gw_strmap online_uids; /* viewer uid -> (uintptr_t) connection count */
-    struct gw_strmap seen_uids;   /* every viewer uid ever connected */
+    struct gw_audience audience;  /* every viewer uid ever connected, and what it did */
+    uint64_t prompt_ids;          /* last WeCom prompt id handed out */
     struct gw_strmap mutes;       /* uid -> (intptr_t) muted-until unix ms */
     struct gw_bucket sampling;    /* room-wide comment sampling */
     struct gw_sale *sales;        /* announced sales, newest first (gw_sales.c) */
@@ -149,8 +151,23 @@ void gw_room_mute(struct gw_room *r, const char *uid, int64_t secs);
 /* True when uid is muted now. */
 bool gw_room_is_muted(struct gw_room *r, const char *uid);
 
-/* Adds n likes and marks the shards for the coalesced `likes` update. */
-void gw_room_like(struct gw_room *r, uint32_t n);
+/* Adds n likes by uid and marks the shards for the coalesced `likes` update. */
+void gw_room_like(struct gw_room *r, const char *uid, uint32_t n);
+
+/* Counts one engagement of viewer uid (card click, order, payment, bag join). */
+void gw_room_engage(struct gw_room *r, const char *uid, enum gw_engage what);
+
+/* An acknowledged order of viewer uid (see gw_audience_order). */
+void gw_room_order(struct gw_room *r, const char *uid, const void *order);
+
+/* A viewer's WeCom report (shown / clicked / added). */
+void gw_room_wecom_report(struct gw_room *r, const char *uid, enum gw_wecom_report what);
+
+/* Sends a WeCom prompt (title, hook, link; the link gets `state=<room>` appended) to
+ * the room's viewers: by hand (`manual`) to every one who has not added, else only to
+ * the engaged ones outside their cooldown. Each shard's thread picks the targets. */
+void gw_room_wecom_push(struct gw_room *r, struct gw_worker *w, const char *title, const char *hook,
+                        const char *link, bool manual);
 
 /* Marks every active shard dirty (state such as online changed). Under no lock. */
 void gw_room_touch(struct gw_room *r);

@@ -123,8 +123,11 @@ static void send_order_fail(struct gw_worker *w, struct gw_conn *c, const char *
 /* An order result on its owner's thread. */
 static void order_finish(struct gw_wait *x)
 {
-    if (x->c)
+    if (x->c) {
         send_order_reply(x->w, x->c, x->has_req ? x->req : NULL, &x->res);
+        if (x->res.code == SALE_OK && x->c->shard)
+            gw_room_order(x->c->shard->room, x->c->uid, x->res.order);
+    }
     wait_free(x);
 }
 
@@ -635,6 +638,11 @@ static void on_tr_done(void *arg, struct sale_order *o, bool ok)
 {
     struct gw_wait *x = arg;
 
+    if (ok) {
+        struct gw_room *r = gw_rooms_get(&x->w->srv->rooms, sale_room(sale_order_sale(o)), false);
+        if (r)
+            gw_room_engage(r, sale_order_uid(o), GW_ENGAGE_PAID);
+    }
     if (x->c) {
         if (ok)
             http_answer_tr(x->c, o, SALE_TR_STARTED);

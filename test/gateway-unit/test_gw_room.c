@@ -114,7 +114,7 @@ static void test_dirty_stack_pushes_once(void **state)
     for (int i = 0; i < 5; i++) {
         gw_room_notice(a, &f->srv.workers[0], "x");
         gw_room_notice(b, &f->srv.workers[0], "y");
-        gw_room_like(a, 3);
+        gw_room_like(a, NULL, 3);
     }
     for (s = atomic_load(&w1->dirty); s; s = s->dirty_next) {
         assert_true(s == &a->shards[1] || s == &b->shards[1]);
