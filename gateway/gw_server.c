@@ -259,6 +259,9 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(&srv->ready);
     if (ok && !atomic_load_explicit(&srv->failed, memory_order_relaxed))
         ev_run(w->loop, 0);
+    /* Every worker has stopped serving (so nobody reads another's order store for
+     * /healthz or /metrics) before any store goes. */
+    pthread_barrier_wait(&srv->stopped);
     gw_sales_worker_stop(w);
     lws_sul_cancel(&w->tick_sul);
     lws_sul_cancel(&w->drain_sul);
@@ -310,6 +313,7 @@ int gw_server_start(struct gw_server *srv)
 
     srv->workers = gw_xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
     pthread_barrier_init(&srv->ready, NULL, (unsigned int)srv->nworkers + 1);
+    pthread_barrier_init(&srv->stopped, NULL, (unsigned int)srv->nworkers);
     for (int i = 0; i < srv->nworkers; i++) {
         struct gw_worker *w = &srv->workers[i];
         w->idx = i;
@@ -369,4 +373,5 @@ void gw_server_fini(struct gw_server *srv)
     gw_strmap_fini(&srv->per_ip);
     pthread_mutex_destroy(&srv->ip_lock);
     pthread_barrier_destroy(&srv->ready);
+    pthread_barrier_destroy(&srv->stopped);
 }

@@ -88,8 +88,9 @@ struct gw_server {
     atomic_bool draining;
     int64_t started_ms;
 
-    pthread_barrier_t ready; /* workers up before any cross-thread wake */
-    atomic_int failed;       /* a worker could not start */
+    pthread_barrier_t ready;   /* workers up before any cross-thread wake */
+    pthread_barrier_t stopped; /* workers done serving before their stores go */
+    atomic_int failed;         /* a worker could not start */
 };
 
 /* Creates and starts the workers; returns 0 when all run, -1 after logging. */
