@@ -11,6 +11,7 @@
 #include "gw_log.h"
 #include "gw_server.h"
 #include "gw_util.h"
+#include "gw_verify_draw.h"
 #include "proto_token.h"
 
 static int cmd_token(int argc, char **argv)
@@ -105,6 +106,8 @@ int main(int argc, char **argv)
         return cmd_token(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "verify-token"))
         return cmd_verify_token(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "verify-draw"))
+        return gw_verify_draw_main(argc - 1, argv + 1);
 
     memset(&srv, 0, sizeof(srv));
     gw_config_defaults(&srv.cfg);
