@@ -69,8 +69,9 @@ struct req;
 
 struct sale_book {
     uint64_t uid;
-    char node[17];
-    char boot36[16];
+    /* "<node>-<boot base36>-": every order id of this book starts with it. */
+    char id_prefix[16 + 1 + 13 + 1 + 1];
+    size_t id_prefix_len;
     _Atomic(struct chunk *) chunks;
     _Atomic(struct sale *) sales; /* every sale, newest first */
     _Atomic(struct sale *) sale_buckets[256];
@@ -80,14 +81,15 @@ struct sale_book {
 };
 
 /* A req remembered for (sale, uid). The key (uid and req bytes) is stored inline so
- * that a repeat is answered from this record alone, without touching the uid's. */
+ * that a repeat is answered from this record alone, without touching the uid's. The
+ * uid's record is not linked from here: only the claimer needs it, and only when the
+ * attempt gets past the checks that need no uid (see reserve()). */
 struct req {
     struct req *next;
     uint64_t hash;       /* of uid and req */
     atomic_int state;    /* REQ_PENDING, then REQ_DONE once */
     enum sale_code code; /* written before state becomes DONE */
     struct sale_order *order;
-    struct buyer *buyer;
     _Atomic(struct sale_waiter *) waiters;
     uint8_t ulen;
     uint16_t rlen;
@@ -132,11 +134,16 @@ struct sale {
     _Atomic(struct buyer *) *buyers;
     size_t rmask;
     _Atomic(struct req *) *reqs; /* every (uid, req) seen, by hash of both */
+    /* Read by every attempt and written once (sale_stop): it stays with the fields
+     * above that never change, away from the lines that every reservation writes,
+     * so that one thread's reservations do not evict it from the other's cache. */
+    atomic_bool ended;
     /* The hot counter gets a cache line of its own so that polling readers of the
      * other fields do not bounce it. */
     alignas(64) atomic_int_fast64_t left;
-    alignas(64) atomic_bool ended;
-    atomic_int_fast64_t reserved, paid, norders;
+    /* Written by every reservation (and by the poller): a line of their own. */
+    alignas(64) atomic_int_fast64_t reserved;
+    atomic_int_fast64_t paid, norders;
     _Atomic(struct sale_order *) orders;
     atomic_int_fast64_t pub_left;
     atomic_int pub_state;
@@ -230,6 +237,20 @@ static bool id_ok(const char *s, size_t max)
     return n >= 1 && n <= max;
 }
 
+/* Writes v in base 36 (at most 13 digits), without a NUL; returns the length. */
+static size_t base36(char *out, uint64_t v)
+{
+    char tmp[13];
+    size_t n = 0;
+    do {
+        tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+        v /= 36;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
 static size_t pow2_at_least(size_t n)
 {
     size_t p = 1;
@@ -313,16 +334,12 @@ struct sale_book *sale_book_create(const char *node, int64_t boot_ms, size_t ord
         return NULL;
     struct sale_book *b = xcalloc(sizeof(*b));
     b->uid = atomic_fetch_add_explicit(&g_book_uid, 1, memory_order_relaxed);
-    strcpy(b->node, node);
-    char tmp[16];
-    size_t n = 0;
-    uint64_t v = boot_ms > 0 ? (uint64_t)boot_ms : 0;
-    do {
-        tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-        v /= 36;
-    } while (v && n < sizeof(tmp) - 1);
-    for (size_t i = 0; i < n; i++)
-        b->boot36[i] = tmp[n - 1 - i];
+    size_t len = strlen(node);
+    memcpy(b->id_prefix, node, len);
+    b->id_prefix[len++] = '-';
+    len += base36(b->id_prefix + len, boot_ms > 0 ? (uint64_t)boot_ms : 0);
+    b->id_prefix[len++] = '-';
+    b->id_prefix_len = len;
     size_t nb = pow2_at_least(order_buckets ? order_buckets : 65536);
     b->omask = nb - 1;
     b->orders = xcalloc(nb * sizeof(*b->orders));
@@ -577,10 +594,19 @@ static struct buyer *buyer_scan(struct buyer *from, struct buyer *stop, uint64_t
     return NULL;
 }
 
-/* The uid's record in the sale, created on first sight. Lock-free (see DESIGN). */
-static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len)
+/* The unmixed hash of a uid. A uid's record is keyed by hash_mix() of it, and a
+ * (uid, req) record by hash_mix() of it continued over NUL and the req: the uid is
+ * hashed once per attempt. */
+static uint64_t uid_hash(const char *uid, size_t len)
 {
-    uint64_t h = hash_mix(hash_bytes(HASH_SEED, uid, len));
+    return hash_bytes(HASH_SEED, uid, len);
+}
+
+/* The uid's record in the sale, created on first sight; uh is uid_hash(uid, len).
+ * Lock-free (see DESIGN). */
+static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len, uint64_t uh)
+{
+    uint64_t h = hash_mix(uh);
     _Atomic(struct buyer *) *slot = &s->buyers[h & s->bmask];
     /* Acquire: pairs with the release CAS below; a found node is fully initialised. */
     struct buyer *head = atomic_load_explicit(slot, memory_order_acquire);
@@ -617,12 +643,12 @@ static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, cons
 
 /* Finds the (uid, req) record of the sale, or inserts it as PENDING owned by the
  * caller (*claimed) when may_claim; returns NULL when it is new and may_claim is
- * false. The uid's record is looked up (or created) only when claiming. */
-static struct req *req_get(struct sale *s, const char *uid, size_t ulen, const char *r, size_t rlen,
-                           bool may_claim, bool *claimed)
+ * false. uh is uid_hash(uid, ulen). */
+static struct req *req_get(struct sale *s, const char *uid, size_t ulen, uint64_t uh, const char *r,
+                           size_t rlen, bool may_claim, bool *claimed)
 {
     *claimed = false;
-    uint64_t h = hash_mix(hash_bytes(hash_bytes(HASH_SEED, uid, ulen + 1), r, rlen));
+    uint64_t h = hash_mix(hash_bytes(hash_bytes(uh, "", 1), r, rlen));
     _Atomic(struct req *) *slot = &s->reqs[h & s->rmask];
     /* Acquire: pairs with the release CAS below. */
     struct req *head = atomic_load_explicit(slot, memory_order_acquire);
@@ -635,7 +661,6 @@ static struct req *req_get(struct sale *s, const char *uid, size_t ulen, const c
     x->rlen = (uint16_t)rlen;
     memcpy(x->key, uid, ulen);
     memcpy(x->key + ulen + 1, r, rlen);
-    x->buyer = buyer_get(s, uid, ulen);
     atomic_init(&x->state, REQ_PENDING);
     atomic_init(&x->waiters, NULL);
     for (;;) {
@@ -769,8 +794,13 @@ static struct sale_order *order_new(struct sale *s, struct buyer *by, struct req
     return o;
 }
 
-/* Takes qty from the uid's allowance and then from the stock, or neither. */
-static enum sale_code reserve(struct sale *s, struct buyer *by, int32_t qty, int64_t now_ms)
+/* Takes qty from the uid's allowance and then from the stock, or neither; *by is the
+ * uid's record when the allowance was looked at (always when SALE_OK). The uid's
+ * record is looked up (created on first sight) only after the checks that do not
+ * need it: in a rush most attempts come after the sale sold out, and they are
+ * refused without touching the per-uid table. uh is uid_hash(uid, ulen). */
+static enum sale_code reserve(struct sale *s, const char *uid, size_t ulen, uint64_t uh,
+                              int32_t qty, int64_t now_ms, struct buyer **by_out)
 {
     if (sale_is_ended(s, now_ms))
         return SALE_ENDED;
@@ -784,6 +814,8 @@ static enum sale_code reserve(struct sale *s, struct buyer *by, int32_t qty, int
     int_fast64_t left = atomic_load_explicit(&s->left, memory_order_relaxed);
     if (left < qty)
         return SALE_SOLD_OUT;
+    struct buyer *by = buyer_get(s, uid, ulen, uh);
+    *by_out = by;
     int_fast32_t used = atomic_load_explicit(&by->used, memory_order_relaxed);
     do {
         if (used + qty > s->limit)
@@ -808,7 +840,8 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     assert(ulen >= 1 && ulen <= PROTO_ID_MAX && rlen >= 1 && rlen <= PROTO_REQ_MAX_BYTES);
     assert(a->qty >= 1);
     bool claimed;
-    struct req *r = req_get(s, a->uid, ulen, a->req, rlen, store_up, &claimed);
+    uint64_t uh = uid_hash(a->uid, ulen);
+    struct req *r = req_get(s, a->uid, ulen, uh, a->req, rlen, store_up, &claimed);
     if (!r) {
         out->code = SALE_UNAVAILABLE;
         out->order = NULL;
@@ -816,8 +849,8 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     }
     if (!claimed)
         return req_answer(r, w, out);
-    struct buyer *by = r->buyer;
-    enum sale_code c = reserve(s, by, a->qty, now_ms);
+    struct buyer *by = NULL;
+    enum sale_code c = reserve(s, a->uid, ulen, uh, a->qty, now_ms, &by);
     if (c != SALE_OK) {
         req_settle(r, c, NULL);
         out->code = c;
@@ -826,18 +859,14 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     }
     struct sale_order *o =
         order_new(s, by, r, a->qty, a->from, now_ms, now_ms + s->pay_window, SALE_ORDER_PENDING);
-    uint64_t n = atomic_fetch_add_explicit(&s->book->order_seq, 1, memory_order_relaxed) + 1;
     /* Relaxed: the sequence only has to be unique. */
-    char seq36[16], tmp[16];
-    size_t k = 0;
-    do {
-        tmp[k++] = "0123456789abcdefghijklmnopqrstuvwxyz"[n % 36];
-        n /= 36;
-    } while (n);
-    for (size_t i = 0; i < k; i++)
-        seq36[i] = tmp[k - 1 - i];
-    seq36[k] = 0;
-    snprintf(o->id, sizeof(o->id), "%s-%s-%s", s->book->node, s->book->boot36, seq36);
+    uint64_t n = atomic_fetch_add_explicit(&s->book->order_seq, 1, memory_order_relaxed) + 1;
+    /* "<node>-<boot36>-<n base36>": at most 16 + 1 + 13 + 1 + 13 bytes and a NUL, within
+     * ORDER_ID_MAX. Formatted by hand: snprintf cost more than the rest of a reservation. */
+    size_t k = s->book->id_prefix_len;
+    memcpy(o->id, s->book->id_prefix, k);
+    k += base36(o->id + k, n);
+    o->id[k] = '\0';
     o->hash = order_id_hash(o->id);
     /* Relaxed: statistics and the expiry walk's "anything held?" hint. */
     atomic_fetch_add_explicit(&s->reserved, a->qty, memory_order_relaxed);
@@ -1044,10 +1073,12 @@ int sale_order_restore(struct sale *s, const struct sale_order_rec *r)
     if (sale_book_order_find(s->book, r->id))
         return -EEXIST;
     bool claimed;
-    struct req *q = req_get(s, r->uid, strlen(r->uid), r->req, strlen(r->req), true, &claimed);
+    size_t ulen = strlen(r->uid);
+    uint64_t uh = uid_hash(r->uid, ulen);
+    struct req *q = req_get(s, r->uid, ulen, uh, r->req, strlen(r->req), true, &claimed);
     if (!claimed)
         return -EEXIST;
-    struct buyer *by = q->buyer;
+    struct buyer *by = buyer_get(s, r->uid, ulen, uh);
     struct sale_order *o =
         order_new(s, by, q, r->qty, r->from, r->created_ms, r->pay_by_ms, r->state);
     snprintf(o->id, sizeof(o->id), "%s", r->id);
