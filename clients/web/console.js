@@ -221,6 +221,13 @@
       : 'No card pinned';
   }
 
+  /* This sale's figures in the latest GET /api/rooms answer, or null. */
+  function saleFigures(id) {
+    var list = (info && info.sales) || [];
+    for (var i = 0; i < list.length; i++) if (list[i].sale === id) return list[i];
+    return null;
+  }
+
   client.on('sale', renderSales);
   client.on('stock', renderSales);
 
@@ -232,7 +239,8 @@
       if (!row) {
         row = el('tr', { dataset: { sale: id } },
           el('td', null, id), el('td', { class: 'sku' }), el('td', { class: 'price' }),
-          el('td', { class: 'left' }), el('td', { class: 'sold' }), el('td', { class: 'state' }),
+          el('td', { class: 'left' }), el('td', { class: 'orders' }), el('td', { class: 'paid' }),
+          el('td', { class: 'state' }),
           el('td', { class: 'ends' }),
           el('td', null, el('button', { class: 'mini danger', type: 'button', onclick: function () {
             command(client.saleStop(id), 'Sale ' + id + ' stopped');
@@ -242,7 +250,10 @@
       row.querySelector('.sku').textContent = s.sku;
       row.querySelector('.price').textContent = UI.yuan(s.price);
       row.querySelector('.left').textContent = s.left + ' / ' + s.stock;
-      row.querySelector('.sold').textContent = String(s.stock - s.left);
+      // Orders and payments per sale come from the polled room figures.
+      var polled = saleFigures(id);
+      row.querySelector('.orders').textContent = polled ? String(polled.orders) : '-';
+      row.querySelector('.paid').textContent = polled ? String(polled.paid) : '-';
       row.querySelector('.state').textContent = s.state;
       row.dataset.left = String(s.left);
       row.dataset.state = s.state;
@@ -281,24 +292,15 @@
 
   /* ---- the funnel, polled over HTTP ---- */
 
-  /* Total watch time in seconds, from whichever field the gateway gives. */
-  function watchSeconds(r) {
-    if (typeof r.watch_secs === 'number') return r.watch_secs;
-    if (typeof r.watch_s === 'number') return r.watch_s;
-    if (typeof r.watch_ms === 'number') return r.watch_ms / 1000;
-    if (typeof r.watch_time === 'number') return r.watch_time;
-    return null;
-  }
-
   function duration(secs) {
-    if (secs == null) return '-';
+    if (typeof secs !== 'number') return '-';
     var h = Math.floor(secs / 3600);
     var m = Math.floor((secs % 3600) / 60);
     return h ? h + ' h ' + m + ' min' : m + ' min ' + Math.floor(secs % 60) + ' s';
   }
 
-  function pct(a, b) {
-    return b ? ((100 * a) / b).toFixed(1) + '%' : '-';
+  function pct(ratio) {
+    return typeof ratio === 'number' && isFinite(ratio) ? (100 * ratio).toFixed(1) + '%' : '-';
   }
 
   function step(label, value, of, key) {
@@ -309,31 +311,45 @@
       el('div', { class: 'step-value' }, value == null ? '-' : String(value)));
   }
 
+  /* The room funnel from GET /api/rooms: viewers to paid orders, and the WeCom steps.
+   * Rates are the gateway's when it gives them (add_rate is added / viewers). */
   function renderFunnel() {
     var r = info;
     var box = $('funnel');
     box.textContent = '';
     if (!r) return;
     var w = r.wecom || {};
-    var secs = watchSeconds(r);
     var viewers = r.viewers || 0;
+    var conversion = typeof r.conversion === 'number' ? r.conversion : viewers ? (r.buyers || 0) / viewers : null;
+    var addRate = typeof w.add_rate === 'number' ? w.add_rate : viewers ? (w.added || 0) / viewers : null;
     box.appendChild(el('div', { class: 'funnel-col' },
       el('h3', null, 'Sales'),
       step('Viewers', r.viewers, viewers, 'viewers'),
       step('Card clicks', r.card_clicks, viewers, 'card_clicks'),
-      step('Orders', r.orders, viewers, 'orders'),
-      step('Paid', r.paid, viewers, 'paid'),
-      el('div', { class: 'facts' },
-        'Watch time: ' + duration(secs) +
-          (secs != null && viewers ? ' (' + duration(secs / viewers) + ' per viewer)' : '') +
-          ' \u00b7 peak online ' + (r.peak_online != null ? r.peak_online : '-'))));
+      step('Buyers', r.buyers, viewers, 'buyers'),
+      step('Orders', r.orders, Math.max(viewers, r.orders || 0), 'orders'),
+      step('Paid', r.paid, Math.max(viewers, r.orders || 0), 'paid'),
+      el('div', { class: 'facts', dataset: { key: 'watch' } },
+        'Average watch ' + duration(r.watch_avg_s) +
+          ' \u00b7 peak online ' + (r.peak_online != null ? r.peak_online : '-') +
+          ' \u00b7 conversion ' + pct(conversion))));
     box.appendChild(el('div', { class: 'funnel-col' },
       el('h3', null, 'WeCom'),
-      step('Prompted', w.prompted, w.prompted, 'prompted'),
-      step('Shown', w.shown, w.prompted, 'shown'),
-      step('Clicked', w.clicked, w.prompted, 'clicked'),
-      step('Added', w.added, w.prompted, 'added'),
-      el('div', { class: 'facts', dataset: { key: 'add_rate' } }, 'Add rate: ' + pct(w.added || 0, w.prompted || 0))));
+      step('Prompted', w.prompted, viewers, 'prompted'),
+      step('Shown', w.shown, viewers, 'shown'),
+      step('Clicked', w.clicked, viewers, 'clicked'),
+      step('Added', w.added, viewers, 'added'),
+      el('div', { class: 'facts', dataset: { key: 'add_rate' } }, 'Add rate: ' + pct(addRate) + ' of viewers'),
+      inviters(r.inviters)));
+  }
+
+  /* The top inviters (viewers who shared the link: `from`), when there are any. */
+  function inviters(list) {
+    if (!list || !list.length) return null;
+    return el('div', { class: 'facts', dataset: { key: 'inviters' } },
+      'Top inviters: ' + list.slice(0, 5).map(function (x) {
+        return x.from + ' (' + x.viewers + ' viewers, ' + x.orders + ' orders)';
+      }).join(', '));
   }
 
   var lastPoll = 0;
@@ -353,6 +369,7 @@
           lastPoll = Date.now();
           renderFunnel();
           renderTiles();
+          renderSales();
         }
       })
       .catch(function () {

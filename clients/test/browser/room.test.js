@@ -5,45 +5,23 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { startStack, uniqueRoom, sleep } = require('../lib/procs');
-const { Proxy } = require('../lib/proxy');
-const { launch, openConsole, openViewer, waitText, screenshot } = require('../lib/browser');
+const { sleep } = require('../lib/procs');
+const { waitText, screenshot } = require('../lib/browser');
+const { startRoom, openPages } = require('../lib/room');
 
-const WEB = path.resolve(__dirname, '..', '..', 'web');
-const NICKS = ['Ann', 'Bob', 'Cai'];
-
-let stack;
-let proxy;
-let browser;
+let fx;
 let host; // the console page
-let viewers; // the viewer pages
-const room = uniqueRoom('browser');
+let viewers; // the viewer pages, reaching the gateway through fx.proxy
+let proxy;
 
 before(async () => {
-  stack = await startStack({ staticDir: WEB });
-  proxy = await new Proxy(stack.gw.port).start();
-  browser = await launch();
-  const gw = stack.gw;
-  host = await openConsole(browser, gw.origin, room, gw.token('host1', 'host', room));
-  // The viewers reach the gateway through the proxy, so a test can cut their network.
-  const origin = `http://127.0.0.1:${proxy.port}`;
-  viewers = await Promise.all(
-    NICKS.map((nick) => openViewer(browser, origin, room, gw.token(nick.toLowerCase(), 'viewer', room), nick)),
-  );
-  for (const p of [host, ...viewers]) {
-    await p.evaluate(() => {
-      const c = window.liveClient || window.consoleClient;
-      window.seenStates = [];
-      c.on('state', (s) => window.seenStates.push(s.state));
-    });
-  }
+  fx = await startRoom();
+  await openPages(fx, 3, { viaProxy: true });
+  ({ host, viewers, proxy } = fx);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (proxy) await proxy.stop();
-  if (stack) await stack.stop();
+  if (fx) await fx.close();
 });
 
 async function pinCard() {
@@ -115,11 +93,11 @@ test('a network drop shows on the viewer pages; they come back and replay what t
 });
 
 test('the gateway is killed and restarted: every page shows it, reconnects and goes on', async () => {
-  await stack.gw.kill();
+  await fx.gw.kill();
   for (const p of [host, ...viewers]) {
     await p.waitForSelector('#conn[data-state="reconnecting"]', { state: 'attached', timeout: 10000 });
   }
-  await stack.gw.start(); // the same port; the room starts afresh
+  await fx.gw.start(); // the same port; the room starts afresh
   await host.waitForSelector('#conn[data-reconnects="1"]', { state: 'attached', timeout: 20000 });
   for (const v of viewers) {
     await v.waitForSelector('#conn[data-reconnects="2"]', { state: 'attached', timeout: 20000 });
