@@ -45,8 +45,10 @@ livegw demo: room '$ROOM' on port $PORT, Redis on 127.0.0.1:$REDIS_PORT
   push a notice:    curl -H 'Authorization: Bearer $admin' -d '{"t":"notice","text":"hello"}' http://127.0.0.1:$PORT/api/rooms/$ROOM/events
   health, metrics:  http://127.0.0.1:$PORT/healthz  http://127.0.0.1:$PORT/metrics
   more tokens:      $BIN token --secret \$(cat run/demo-secret) --uid U --role viewer --room $ROOM
+  viewer page:      http://127.0.0.1:$PORT/live?room=$ROOM&token=$viewer
+  host console:     http://127.0.0.1:$PORT/console?room=$ROOM&token=$host
 Ctrl-C (SIGINT) or SIGTERM drains and stops.
 
 MSG
 $BIN --config deploy/livegw.conf.example --listen "0.0.0.0:$PORT" --secret "$SECRET" \
-    --redis "127.0.0.1:$REDIS_PORT" --room "$ROOM"
+    --redis "127.0.0.1:$REDIS_PORT" --room "$ROOM" --static-dir "$PWD/clients/web"
