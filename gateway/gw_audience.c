@@ -215,7 +215,8 @@ void gw_audience_describe(const struct gw_audience *a, int64_t now_ms, struct pr
     uint64_t viewers = a->by_uid.count;
 
     gw_strmap_each(&a->by_uid, add_viewer, &s);
-    qsort(s.inv, s.n_inv, sizeof(*s.inv), by_viewers_desc);
+    if (s.n_inv)
+        qsort(s.inv, s.n_inv, sizeof(*s.inv), by_viewers_desc);
     proto_json_uint(b, "viewers", viewers);
     proto_json_int(b, "watch_avg_s", viewers ? s.watch_ms / (int64_t)viewers / 1000 : 0);
     proto_json_uint(b, "buyers", a->buyers);
