@@ -241,7 +241,6 @@
           el('td', null, id), el('td', { class: 'sku' }), el('td', { class: 'price' }),
           el('td', { class: 'left' }), el('td', { class: 'orders' }), el('td', { class: 'paid' }),
           el('td', { class: 'state' }),
-          el('td', { class: 'ends' }),
           el('td', null, el('button', { class: 'mini danger', type: 'button', onclick: function () {
             command(client.saleStop(id), 'Sale ' + id + ' stopped');
           } }, 'Stop')));
@@ -254,10 +253,10 @@
       var polled = saleFigures(id);
       row.querySelector('.orders').textContent = polled ? String(polled.orders) : '-';
       row.querySelector('.paid').textContent = polled ? String(polled.paid) : '-';
-      row.querySelector('.state').textContent = s.state;
+      row.querySelector('.state').textContent =
+        s.state === 'ended' || !s.ends_at ? s.state : s.state + ' \u00b7 ' + UI.left(s.ends_at);
       row.dataset.left = String(s.left);
       row.dataset.state = s.state;
-      row.querySelector('.ends').textContent = s.state === 'ended' ? '-' : s.ends_at ? UI.left(s.ends_at) : '';
       row.querySelector('button').disabled = s.state === 'ended';
     });
   }

@@ -264,7 +264,7 @@
     box.dataset.state = b.state;
     UI.setText('bag-prize', 'Lucky bag: ' + b.prize);
     UI.setText('bag-count', String(b.count != null ? b.count : 0));
-    UI.setText('bag-left', b.state === 'open' && b.ends_at ? UI.left(b.ends_at) : '-');
+    UI.setText('bag-when', b.state === 'open' ? 'draw in ' + UI.left(b.ends_at) : 'drawn');
     var joined = b.joined === true || joining[b.bag] === 'joined';
     var join = $('bag-join');
     var result = $('bag-result');

@@ -223,6 +223,9 @@
       case 'bag_count':
         if (room.bag && room.bag.bag === m.bag) room.bag.count = m.count;
         break;
+      case 'you_won':
+        if (room.bag && room.bag.bag === m.bag) room.bag.you_won = true;
+        break;
     }
   }
 
@@ -463,10 +466,8 @@
         this._settleJoins(m);
         if (m.you_won === true) this.emit('you_won', m);
         break;
-      case 'you_won':
-        // Not in the contract (a win is a `bag` with you_won); accepted if it appears.
-        this.emit('you_won', m);
-        break;
+      // A `you_won` message of its own is not in the contract (a win is a `bag` with
+      // you_won: true) but is accepted: the emit below reports it.
     }
     this.emit(m.t, m);
     this.emit('message', m);

@@ -61,6 +61,7 @@ test('two of three buyers get the 2 items; the third is told it is sold out', as
   await waitText(winner, '#card-buy', 'Reserved');
   await host.waitForSelector('#sales tr[data-left="0"]', { state: 'attached', timeout: 10000 });
   await waitText(host, '#sales tr[data-left="0"] .state', 'sold_out');
+  await waitText(host, '#sales tr[data-left="0"] .orders', '2'); // polled from GET /api/rooms
   for (const v of viewers) await waitText(v, '#card-sale', 'sold out');
   await screenshot(winner, 'live-order.png');
   await screenshot(host, 'console-sale.png');

@@ -82,6 +82,7 @@ async function waitText(page, selector, text, timeout = 10000) {
 async function screenshot(page, name) {
   fs.mkdirSync(OUT, { recursive: true });
   const file = path.join(OUT, name);
+  await page.evaluate(() => window.scrollTo(0, 0)); // clicks may have scrolled it
   await page.screenshot({ path: file });
   return file;
 }

@@ -149,3 +149,31 @@ test('retries of an order reuse its req; the first answer settles it', async () 
   assert.equal(r.order, 'o1');
   assert.ok(r.req.length <= 64);
 });
+
+test('a lucky bag: join reply, count, and a win told before the room-wide draw', async () => {
+  const srv = await scripted((ws) => {
+    const bag = { bag: 'b1', state: 'open', prize: 'Tea', keyword: 'tea', winners: 1, ends_at: 9e12 };
+    ws.send(JSON.stringify(welcome(5, { bag })));
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw);
+      if (m.t !== 'bag_join') return;
+      ws.send(JSON.stringify({ t: 'bag', ...bag, joined: true }));
+      ws.send(JSON.stringify({ t: 'bag_count', bag: 'b1', count: 7 }));
+      ws.send(JSON.stringify({ t: 'bag', bag: 'b1', state: 'drawn', prize: 'Tea', winners: ['u1'], you_won: true }));
+      ws.send(JSON.stringify({ t: 'bag', seq: 6, ...bag, state: 'drawn', winners: ['u1'] }));
+    });
+  });
+  const c = client(srv.url);
+  const wins = [];
+  c.on('you_won', (m) => wins.push(m));
+  await c.waitState('open');
+  assert.equal(c.room.bag.state, 'open');
+  const reply = await c.joinBag('b1');
+  assert.equal(reply.joined, true);
+  await waitFor(() => c.lastSeq === 6, { what: 'drawn broadcast' });
+  assert.equal(c.room.bag.state, 'drawn');
+  assert.equal(c.room.bag.you_won, true, 'the win survives the broadcast that follows');
+  assert.equal(c.room.bag.count, 7);
+  assert.deepEqual(c.room.bag.winners, ['u1']);
+  assert.equal(wins.length, 1);
+});
