@@ -40,12 +40,22 @@
       title: s.label,
       legend: { show: false },
       cursor: { show: false },
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.15)]; } } },
+      scales: {
+        x: { time: true },
+        y: {
+          range: function (u, min, max) {
+            return [0, Math.max(1, max * 1.15)];
+          },
+        },
+      },
       axes: [
         { stroke: '#666', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
         { stroke: '#666', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' }, size: 44 },
       ],
-      series: [{}, { label: s.label, stroke: s.color, width: 2, fill: s.color + '22', points: { show: false } }],
+      series: [
+        {},
+        { label: s.label, stroke: s.color, width: 2, fill: s.color + '22', points: { show: false } },
+      ],
     };
   };
 

@@ -75,16 +75,39 @@
   client.on('comment', function (m) {
     commentTimes.push(Date.now());
     var list = $('comments');
-    var li = el('li', { class: 'comment', dataset: { id: m.id, uid: m.uid } },
+    var li = el(
+      'li',
+      { class: 'comment', dataset: { id: m.id, uid: m.uid } },
       el('span', { class: 'nick', title: m.uid }, m.nick || m.uid),
       el('span', { class: 'text' }, m.text),
-      el('span', { class: 'tools' },
-        el('button', { class: 'mini', type: 'button', title: 'mute for 10 minutes', onclick: function () {
-          command(client.mute(m.uid, 600), 'Muted ' + m.uid + ' for 10 minutes');
-        } }, 'Mute'),
-        el('button', { class: 'mini danger', type: 'button', onclick: function () {
-          command(client['delete'](m.id), 'Deleted');
-        } }, 'Delete')));
+      el(
+        'span',
+        { class: 'tools' },
+        el(
+          'button',
+          {
+            class: 'mini',
+            type: 'button',
+            title: 'mute for 10 minutes',
+            onclick: function () {
+              command(client.mute(m.uid, 600), 'Muted ' + m.uid + ' for 10 minutes');
+            },
+          },
+          'Mute',
+        ),
+        el(
+          'button',
+          {
+            class: 'mini danger',
+            type: 'button',
+            onclick: function () {
+              command(client['delete'](m.id), 'Deleted');
+            },
+          },
+          'Delete',
+        ),
+      ),
+    );
     list.appendChild(li);
     while (list.children.length > MAX_COMMENTS) list.removeChild(list.firstChild);
     list.scrollTop = list.scrollHeight;
@@ -237,13 +260,32 @@
       var s = client.room.sales[id];
       var row = body.querySelector('tr[data-sale="' + CSS.escape(id) + '"]');
       if (!row) {
-        row = el('tr', { dataset: { sale: id } },
-          el('td', null, id), el('td', { class: 'sku' }), el('td', { class: 'price' }),
-          el('td', { class: 'left' }), el('td', { class: 'orders' }), el('td', { class: 'paid' }),
+        row = el(
+          'tr',
+          { dataset: { sale: id } },
+          el('td', null, id),
+          el('td', { class: 'sku' }),
+          el('td', { class: 'price' }),
+          el('td', { class: 'left' }),
+          el('td', { class: 'orders' }),
+          el('td', { class: 'paid' }),
           el('td', { class: 'state' }),
-          el('td', null, el('button', { class: 'mini danger', type: 'button', onclick: function () {
-            command(client.saleStop(id), 'Sale ' + id + ' stopped');
-          } }, 'Stop')));
+          el(
+            'td',
+            null,
+            el(
+              'button',
+              {
+                class: 'mini danger',
+                type: 'button',
+                onclick: function () {
+                  command(client.saleStop(id), 'Sale ' + id + ' stopped');
+                },
+              },
+              'Stop',
+            ),
+          ),
+        );
         body.insertBefore(row, body.firstChild);
       }
       row.querySelector('.sku').textContent = s.sku;
@@ -304,10 +346,13 @@
 
   function step(label, value, of, key) {
     var width = of ? Math.max(2, Math.min(100, (100 * (value || 0)) / of)) : 0;
-    return el('div', { class: 'step', dataset: { key: key } },
+    return el(
+      'div',
+      { class: 'step', dataset: { key: key } },
       el('div', { class: 'step-label' }, label),
       el('div', { class: 'step-bar' }, el('span', { style: 'width:' + width + '%' })),
-      el('div', { class: 'step-value' }, value == null ? '-' : String(value)));
+      el('div', { class: 'step-value' }, value == null ? '-' : String(value)),
+    );
   }
 
   /* The room funnel from GET /api/rooms: viewers to paid orders, and the WeCom steps.
@@ -319,36 +364,64 @@
     if (!r) return;
     var w = r.wecom || {};
     var viewers = r.viewers || 0;
-    var conversion = typeof r.conversion === 'number' ? r.conversion : viewers ? (r.buyers || 0) / viewers : null;
+    var conversion =
+      typeof r.conversion === 'number' ? r.conversion : viewers ? (r.buyers || 0) / viewers : null;
     var addRate = typeof w.add_rate === 'number' ? w.add_rate : viewers ? (w.added || 0) / viewers : null;
-    box.appendChild(el('div', { class: 'funnel-col' },
-      el('h3', null, 'Sales'),
-      step('Viewers', r.viewers, viewers, 'viewers'),
-      step('Card clicks', r.card_clicks, viewers, 'card_clicks'),
-      step('Buyers', r.buyers, viewers, 'buyers'),
-      step('Orders', r.orders, Math.max(viewers, r.orders || 0), 'orders'),
-      step('Paid', r.paid, Math.max(viewers, r.orders || 0), 'paid'),
-      el('div', { class: 'facts', dataset: { key: 'watch' } },
-        'Average watch ' + duration(r.watch_avg_s) +
-          ' \u00b7 peak online ' + (r.peak_online != null ? r.peak_online : '-') +
-          ' \u00b7 conversion ' + pct(conversion))));
-    box.appendChild(el('div', { class: 'funnel-col' },
-      el('h3', null, 'WeCom'),
-      step('Prompted', w.prompted, viewers, 'prompted'),
-      step('Shown', w.shown, viewers, 'shown'),
-      step('Clicked', w.clicked, viewers, 'clicked'),
-      step('Added', w.added, viewers, 'added'),
-      el('div', { class: 'facts', dataset: { key: 'add_rate' } }, 'Add rate: ' + pct(addRate) + ' of viewers'),
-      inviters(r.inviters)));
+    box.appendChild(
+      el(
+        'div',
+        { class: 'funnel-col' },
+        el('h3', null, 'Sales'),
+        step('Viewers', r.viewers, viewers, 'viewers'),
+        step('Card clicks', r.card_clicks, viewers, 'card_clicks'),
+        step('Buyers', r.buyers, viewers, 'buyers'),
+        step('Orders', r.orders, Math.max(viewers, r.orders || 0), 'orders'),
+        step('Paid', r.paid, Math.max(viewers, r.orders || 0), 'paid'),
+        el(
+          'div',
+          { class: 'facts', dataset: { key: 'watch' } },
+          'Average watch ' +
+            duration(r.watch_avg_s) +
+            ' \u00b7 peak online ' +
+            (r.peak_online != null ? r.peak_online : '-') +
+            ' \u00b7 conversion ' +
+            pct(conversion),
+        ),
+      ),
+    );
+    box.appendChild(
+      el(
+        'div',
+        { class: 'funnel-col' },
+        el('h3', null, 'WeCom'),
+        step('Prompted', w.prompted, viewers, 'prompted'),
+        step('Shown', w.shown, viewers, 'shown'),
+        step('Clicked', w.clicked, viewers, 'clicked'),
+        step('Added', w.added, viewers, 'added'),
+        el(
+          'div',
+          { class: 'facts', dataset: { key: 'add_rate' } },
+          'Add rate: ' + pct(addRate) + ' of viewers',
+        ),
+        inviters(r.inviters),
+      ),
+    );
   }
 
   /* The top inviters (viewers who shared the link: `from`), when there are any. */
   function inviters(list) {
     if (!list || !list.length) return null;
-    return el('div', { class: 'facts', dataset: { key: 'inviters' } },
-      'Top inviters: ' + list.slice(0, 5).map(function (x) {
-        return x.from + ' (' + x.viewers + ' viewers, ' + x.orders + ' orders)';
-      }).join(', '));
+    return el(
+      'div',
+      { class: 'facts', dataset: { key: 'inviters' } },
+      'Top inviters: ' +
+        list
+          .slice(0, 5)
+          .map(function (x) {
+            return x.from + ' (' + x.viewers + ' viewers, ' + x.orders + ' orders)';
+          })
+          .join(', '),
+    );
   }
 
   var lastPoll = 0;
@@ -381,7 +454,10 @@
   poll();
 
   setInterval(function () {
-    UI.setText('funnel-age', lastPoll ? 'updated ' + Math.round((Date.now() - lastPoll) / 1000) + ' s ago' : '');
+    UI.setText(
+      'funnel-age',
+      lastPoll ? 'updated ' + Math.round((Date.now() - lastPoll) / 1000) + ' s ago' : '',
+    );
   }, 1000);
 
   window.consoleClient = client; // for the browser tests and for debugging

@@ -51,9 +51,12 @@
   client.on('comment', function (m) {
     var own = m.uid === client.room.uid;
     pushLine(
-      el('li', { class: own ? 'comment own' : 'comment', dataset: { id: m.id, uid: m.uid } },
+      el(
+        'li',
+        { class: own ? 'comment own' : 'comment', dataset: { id: m.id, uid: m.uid } },
         el('span', { class: 'nick' }, m.nick || m.uid),
-        el('span', { class: 'text' }, m.text)),
+        el('span', { class: 'text' }, m.text),
+      ),
     );
   });
 
@@ -224,14 +227,24 @@
       shown[id] = true;
       var row = box.querySelector('[data-sale="' + CSS.escape(id) + '"]');
       if (!row) {
-        row = el('div', { class: 'sale', dataset: { sale: id } },
-          el('div', { class: 'sale-info' },
+        row = el(
+          'div',
+          { class: 'sale', dataset: { sale: id } },
+          el(
+            'div',
+            { class: 'sale-info' },
             el('div', { class: 'sale-sku' }),
             el('div', { class: 'sale-line' }),
-            el('div', { class: 'order-status', hidden: 'hidden' })),
-          el('button', { class: 'btn buy', type: 'button', onclick: function () {
-            buy(client.room.sales[id]);
-          } }));
+            el('div', { class: 'order-status', hidden: 'hidden' }),
+          ),
+          el('button', {
+            class: 'btn buy',
+            type: 'button',
+            onclick: function () {
+              buy(client.room.sales[id]);
+            },
+          }),
+        );
         box.appendChild(row);
       }
       row.querySelector('.sale-sku').textContent = s.sku + ' \u00b7 ' + UI.yuan(s.price);

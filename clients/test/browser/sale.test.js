@@ -24,12 +24,16 @@ after(async () => {
 /* What a viewer page ends up showing for its buy: 'reserved', a refusal code, or
  * 'sold_out_before' when the page already knew and never sent the order. */
 async function outcome(page) {
-  await page.waitForFunction(() => {
-    const status = document.querySelector('#card-order');
-    const result = status && !status.hidden ? status.dataset.result : null;
-    const buy = document.querySelector('#card-buy');
-    return (result && result !== 'pending') || (buy.disabled && buy.textContent === 'Sold out');
-  }, null, { timeout: 15000 });
+  await page.waitForFunction(
+    () => {
+      const status = document.querySelector('#card-order');
+      const result = status && !status.hidden ? status.dataset.result : null;
+      const buy = document.querySelector('#card-buy');
+      return (result && result !== 'pending') || (buy.disabled && buy.textContent === 'Sold out');
+    },
+    null,
+    { timeout: 15000 },
+  );
   return page.evaluate(() => {
     const status = document.querySelector('#card-order');
     return !status.hidden ? status.dataset.result : 'sold_out_before';

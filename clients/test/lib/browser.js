@@ -62,7 +62,11 @@ function openConsole(browser, origin, room, token) {
 }
 
 function openViewer(browser, origin, room, token, nick) {
-  return openPage(browser, `${origin}/live?${query(room, token, nick ? `&nick=${encodeURIComponent(nick)}` : '')}`, PHONE);
+  return openPage(
+    browser,
+    `${origin}/live?${query(room, token, nick ? `&nick=${encodeURIComponent(nick)}` : '')}`,
+    PHONE,
+  );
 }
 
 /* Waits until the page's selector holds the text (a string or a RegExp). */

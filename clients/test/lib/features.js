@@ -8,8 +8,10 @@ const { uniqueRoom } = require('./procs');
 const PROBES = {
   sale_start: (c) =>
     c.saleStart({ sale: 'probe', sku: 'probe', stock: 1, limit: 1, price: 1, duration: 60, pay_window: 60 }),
-  bag_start: (c) => c.bagStart({ bag: 'probe', prize: 'probe', keyword: 'probe', winners: 1, duration: 60, min_watch: 0 }),
-  wecom_push: (c) => c.wecomPush({ title: 'probe', hook: 'probe', link: 'https://example.invalid/probe?state=probe' }),
+  bag_start: (c) =>
+    c.bagStart({ bag: 'probe', prize: 'probe', keyword: 'probe', winners: 1, duration: 60, min_watch: 0 }),
+  wecom_push: (c) =>
+    c.wecomPush({ title: 'probe', hook: 'probe', link: 'https://example.invalid/probe?state=probe' }),
 };
 
 /* Resolves to {ok: true} or {ok: false, reason} for the host command `kind`. */

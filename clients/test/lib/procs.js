@@ -78,7 +78,18 @@ class Redis {
     this.port = await freePort();
     this.proc = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+      ],
       { stdio: 'ignore' },
     );
     this.proc.once('error', () => {}); // reported by the wait below
@@ -116,7 +127,16 @@ class Gateway {
   }
 
   command() {
-    const cmd = ['--listen', `127.0.0.1:${this.port}`, '--secret', SECRET, '--threads', '1', '--tick-ms', '20'];
+    const cmd = [
+      '--listen',
+      `127.0.0.1:${this.port}`,
+      '--secret',
+      SECRET,
+      '--threads',
+      '1',
+      '--tick-ms',
+      '20',
+    ];
     if (this.redis) cmd.push('--redis', `127.0.0.1:${this.redis.port}`);
     if (this.staticDir) cmd.push('--static-dir', this.staticDir);
     return cmd.concat(this.args);
@@ -171,14 +191,26 @@ class Gateway {
   /* A token minted by the gateway's own `livegw token` command. */
   token(uid, role = 'viewer', room = '*', ttl = 3600) {
     const out = execFileSync(this.bin, [
-      'token', '--secret', SECRET, '--uid', uid, '--role', role, '--room', room, '--ttl', String(ttl),
+      'token',
+      '--secret',
+      SECRET,
+      '--uid',
+      uid,
+      '--role',
+      role,
+      '--room',
+      room,
+      '--ttl',
+      String(ttl),
     ]);
     return out.toString().trim();
   }
 
   /* GET /api/rooms/<room> with a bearer token; returns [status, parsed body or null]. */
   async roomInfo(room, bearer) {
-    const r = await fetch(`${this.origin}/api/rooms/${room}`, { headers: { Authorization: `Bearer ${bearer}` } });
+    const r = await fetch(`${this.origin}/api/rooms/${room}`, {
+      headers: { Authorization: `Bearer ${bearer}` },
+    });
     const text = await r.text();
     return [r.status, text ? JSON.parse(text) : null];
   }

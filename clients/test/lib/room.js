@@ -45,7 +45,9 @@ async function openPages(fx, n, { viaProxy = false } = {}) {
     origin = `http://127.0.0.1:${fx.proxy.port}`;
   }
   fx.viewers = await Promise.all(
-    NICKS.slice(0, n).map((nick) => openViewer(fx.browser, origin, fx.room, gw.token(nick.toLowerCase(), 'viewer', fx.room), nick)),
+    NICKS.slice(0, n).map((nick) =>
+      openViewer(fx.browser, origin, fx.room, gw.token(nick.toLowerCase(), 'viewer', fx.room), nick),
+    ),
   );
   for (const p of [fx.host, ...fx.viewers]) {
     await p.evaluate(() => {

@@ -34,7 +34,15 @@ test('orders: two reservations, then sold out; a repeated req gets its first ans
   const room = uniqueRoom();
   const host = await join(room, 'host', 'host');
   const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((u) => join(room, u)));
-  await host.saleStart({ sale: 's1', sku: 'tea', stock: 2, limit: 1, price: 8800, duration: 60, pay_window: 60 });
+  await host.saleStart({
+    sale: 's1',
+    sku: 'tea',
+    stock: 2,
+    limit: 1,
+    price: 8800,
+    duration: 60,
+    pay_window: 60,
+  });
   await a.waitMsg((m) => m.t === 'sale' && m.sale === 's1', 'sale');
   assert.equal(a.room.sales.s1.left, 2);
 

@@ -30,7 +30,19 @@ async function scripted(script) {
 }
 
 function welcome(seq, extra = {}) {
-  return { t: 'welcome', uid: 'u1', room: 'r', role: 'viewer', seq, online: 1, likes: 0, card: null, sales: [], bag: null, ...extra };
+  return {
+    t: 'welcome',
+    uid: 'u1',
+    room: 'r',
+    role: 'viewer',
+    seq,
+    online: 1,
+    likes: 0,
+    card: null,
+    sales: [],
+    bag: null,
+    ...extra,
+  };
 }
 
 function client(url, opts = {}) {
@@ -43,17 +55,22 @@ function client(url, opts = {}) {
 test('accepts a batch (JSON array) and back-to-back frames alike, in order', async () => {
   const srv = await scripted((ws) => {
     ws.send(JSON.stringify(welcome(10)));
-    ws.send(JSON.stringify([
-      { t: 'comment', seq: 11, id: '1', uid: 'a', nick: 'a', text: 'one', ts: 1 },
-      { t: 'likes', total: 5 },
-      { t: 'comment', seq: 12, id: '2', uid: 'b', nick: 'b', text: 'two', ts: 2 },
-    ]));
+    ws.send(
+      JSON.stringify([
+        { t: 'comment', seq: 11, id: '1', uid: 'a', nick: 'a', text: 'one', ts: 1 },
+        { t: 'likes', total: 5 },
+        { t: 'comment', seq: 12, id: '2', uid: 'b', nick: 'b', text: 'two', ts: 2 },
+      ]),
+    );
     ws.send(JSON.stringify({ t: 'comment', seq: 13, id: '3', uid: 'c', nick: 'c', text: 'three', ts: 3 }));
     ws.send(JSON.stringify([{ t: 'online', count: 9 }]));
   });
   const c = client(srv.url);
   await waitFor(() => c.room.online === 9, { what: 'online 9' });
-  assert.deepEqual(c.of('comment').map((m) => m.text), ['one', 'two', 'three']);
+  assert.deepEqual(
+    c.of('comment').map((m) => m.text),
+    ['one', 'two', 'three'],
+  );
   assert.equal(c.room.likes, 5);
   assert.equal(c.lastSeq, 13);
 });
@@ -62,13 +79,21 @@ test('drops messages whose seq it has already seen', async () => {
   const srv = await scripted((ws) => {
     ws.send(JSON.stringify(welcome(3)));
     ws.send(JSON.stringify({ t: 'notice', seq: 4, text: 'a' }));
-    ws.send(JSON.stringify([{ t: 'notice', seq: 4, text: 'a' }, { t: 'notice', seq: 5, text: 'b' }]));
+    ws.send(
+      JSON.stringify([
+        { t: 'notice', seq: 4, text: 'a' },
+        { t: 'notice', seq: 5, text: 'b' },
+      ]),
+    );
     ws.send(JSON.stringify({ t: 'notice', seq: 3, text: 'old' }));
     ws.send(JSON.stringify({ t: 'notice', seq: 6, text: 'c' }));
   });
   const c = client(srv.url);
   await waitFor(() => c.lastSeq === 6, { what: 'seq 6' });
-  assert.deepEqual(c.of('notice').map((m) => m.text), ['a', 'b', 'c']);
+  assert.deepEqual(
+    c.of('notice').map((m) => m.text),
+    ['a', 'b', 'c'],
+  );
   assert.equal(c.stats.duplicates, 2);
 });
 
@@ -82,7 +107,18 @@ test('resumes with since after 4009 and takes the replay; a lower welcome seq re
       // The replay after the welcome: 22 and 23 are new, 21 was seen.
       ws.send(JSON.stringify([welcome(23), { t: 'notice', seq: 21, text: 'live' }]));
       ws.send(JSON.stringify({ t: 'notice', seq: 22, text: 'missed' }));
-      ws.send(JSON.stringify({ t: 'card', seq: 23, sku: 's', title: 'T', price: 2, live_price: 1, image: 'i', path: 'p' }));
+      ws.send(
+        JSON.stringify({
+          t: 'card',
+          seq: 23,
+          sku: 's',
+          title: 'T',
+          price: 2,
+          live_price: 1,
+          image: 'i',
+          path: 'p',
+        }),
+      );
       setTimeout(() => ws.terminate(), 30);
     } else {
       ws.send(JSON.stringify(welcome(1))); // a restarted room
@@ -94,7 +130,10 @@ test('resumes with since after 4009 and takes the replay; a lower welcome seq re
   assert.match(srv.urls[0], /^\/ws\?room=r&token=tok$/);
   assert.match(srv.urls[1], /&since=21$/);
   assert.match(srv.urls[2], /&since=23$/);
-  assert.deepEqual(c.of('notice').map((m) => m.text), ['live', 'missed', 'new life']);
+  assert.deepEqual(
+    c.of('notice').map((m) => m.text),
+    ['live', 'missed', 'new life'],
+  );
   assert.equal(c.of('card').length, 1); // and the third welcome (card: null) is the truth
   assert.equal(c.room.card, null);
   assert.equal(c.stats.resets, 1);
@@ -136,8 +175,20 @@ test('retries of an order reuse its req; the first answer settles it', async () 
       const m = JSON.parse(raw);
       if (m.t !== 'order') return;
       seenReqs.push(m.req);
-      if (n === 0) ws.terminate(); // lost before the answer
-      else ws.send(JSON.stringify({ t: 'order', req: m.req, ok: true, order: 'o1', sale: m.sale, qty: m.qty, pay_by: 99 }));
+      if (n === 0)
+        ws.terminate(); // lost before the answer
+      else
+        ws.send(
+          JSON.stringify({
+            t: 'order',
+            req: m.req,
+            ok: true,
+            order: 'o1',
+            sale: m.sale,
+            qty: m.qty,
+            pay_by: 99,
+          }),
+        );
     });
   });
   const c = client(srv.url);
@@ -159,7 +210,9 @@ test('a lucky bag: join reply, count, and a win told before the room-wide draw',
       if (m.t !== 'bag_join') return;
       ws.send(JSON.stringify({ t: 'bag', ...bag, joined: true }));
       ws.send(JSON.stringify({ t: 'bag_count', bag: 'b1', count: 7 }));
-      ws.send(JSON.stringify({ t: 'bag', bag: 'b1', state: 'drawn', prize: 'Tea', winners: ['u1'], you_won: true }));
+      ws.send(
+        JSON.stringify({ t: 'bag', bag: 'b1', state: 'drawn', prize: 'Tea', winners: ['u1'], you_won: true }),
+      );
       ws.send(JSON.stringify({ t: 'bag', seq: 6, ...bag, state: 'drawn', winners: ['u1'] }));
     });
   });

@@ -42,7 +42,14 @@ test('after a network cut it reconnects with since and gets what it missed, once
 
   proxy.stalled = true; // the viewer hears nothing more...
   await host.notice('missed 1');
-  await host.card({ sku: 's1', title: 'Tea', price: 1000, live_price: 800, image: 'https://x/i.png', path: '/p/s1' });
+  await host.card({
+    sku: 's1',
+    title: 'Tea',
+    price: 1000,
+    live_price: 800,
+    image: 'https://x/i.png',
+    path: '/p/s1',
+  });
   await host.notice('missed 2');
   proxy.cutAll(); // ...then its connection drops
   proxy.stalled = false;
@@ -60,7 +67,11 @@ test('after a network cut it reconnects with since and gets what it missed, once
   assert.deepEqual(notices, ['first', 'missed 1', 'missed 2']);
   assert.equal(v.room.card.sku, 's1');
   const seqs = v.seen.filter((m) => m.t !== 'welcome' && m.seq !== undefined).map((m) => m.seq);
-  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'seqs in order');
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((a, b) => a - b),
+    'seqs in order',
+  );
   assert.equal(new Set(seqs).size, seqs.length, 'no seq twice');
 });
 
