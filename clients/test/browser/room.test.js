@@ -66,6 +66,32 @@ test('a viewer comments; the other viewers and the console show it', async () =>
   await screenshot(ann, 'live.png');
 });
 
+test('the host mutes and deletes from the console', async () => {
+  const [ann, bob, cai] = viewers;
+  await bob.fill('#say-text', 'buy followers cheap');
+  await bob.click('#say-send');
+  await waitText(host, '#comments .text', 'buy followers cheap');
+  const li = host.locator('#comments li', { hasText: 'buy followers cheap' });
+  await li.hover();
+  await li.getByRole('button', { name: 'Mute' }).click();
+  await waitText(host, '#toast', 'Muted bob');
+  await li.hover();
+  await li.getByRole('button', { name: 'Delete' }).click();
+  for (const p of [ann, bob, cai, host]) {
+    await p.waitForFunction(
+      () =>
+        ![...document.querySelectorAll('#comments .text')].some(
+          (n) => n.textContent === 'buy followers cheap',
+        ),
+      null,
+      { timeout: 10000 },
+    );
+  }
+  await bob.fill('#say-text', 'let me talk');
+  await bob.click('#say-send');
+  await waitText(bob, '#toast', 'You are muted in this room');
+});
+
 test('a network drop shows on the viewer pages; they come back and replay what they missed, once', async () => {
   proxy.stalled = true; // the viewers hear nothing more...
   await host.fill('#notice-form input', 'Said while you were away');
