@@ -58,6 +58,9 @@ test('orders: two reservations, then sold out; a repeated req gets its first ans
   assert.equal(rc.code, 'sold_out');
   await c.waitMsg((m) => m.t === 'sale' && m.state === 'sold_out', 'sale sold_out');
   assert.equal(c.room.sales.s1.left, 0);
+  await host.saleStop('s1');
+  await c.waitMsg((m) => m.t === 'sale' && m.state === 'ended', 'sale ended');
+  assert.equal(c.room.sales.s1.state, 'ended');
 });
 
 test('lucky bag: join, draw, the winner hears you_won', async (t) => {
