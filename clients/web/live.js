@@ -21,6 +21,8 @@
   var orders = {}; // sale id -> {pending: true} or the server's order reply
   var joining = {}; // bag id -> 'pending' | 'joined'
   var prompt = null; // the WeCom prompt on screen
+  var shownImage = null; // the card picture's address as last set
+  var BLANK = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
 
   /* ---- connection, counts ---- */
 
@@ -192,7 +194,10 @@
     if (!c) return;
     var s = saleFor(c.sku);
     box.dataset.sku = c.sku;
-    if ($('card-img').getAttribute('src') !== c.image) $('card-img').setAttribute('src', c.image || '');
+    if (shownImage !== c.image) {
+      shownImage = c.image;
+      $('card-img').setAttribute('src', c.image || BLANK);
+    }
     UI.setText('card-title', c.title);
     UI.setText('card-live-price', UI.yuan(c.live_price));
     UI.setText('card-price', c.price !== c.live_price ? UI.yuan(c.price) : '');
@@ -214,6 +219,10 @@
     else openProduct();
   });
   $('card-img').addEventListener('click', openProduct);
+  // A picture that does not load leaves the grey box rather than a broken-image icon.
+  $('card-img').addEventListener('error', function () {
+    if ($('card-img').getAttribute('src') !== BLANK) $('card-img').setAttribute('src', BLANK);
+  });
   $('card-title').addEventListener('click', openProduct);
 
   /* Sales that are not for the pinned card get their own row. */
