@@ -38,17 +38,16 @@ async function startRoom() {
 async function openPages(fx, n, { viaProxy = false } = {}) {
   const gw = fx.gw;
   fx.browser = await launch();
-  fx.host = await openConsole(fx.browser, gw.origin, fx.room, gw.token('host1', 'host', fx.room));
   let origin = gw.origin;
   if (viaProxy) {
     fx.proxy = await new Proxy(gw.port).start();
     origin = `http://127.0.0.1:${fx.proxy.port}`;
   }
-  fx.viewers = await Promise.all(
-    NICKS.slice(0, n).map((nick) =>
-      openViewer(fx.browser, origin, fx.room, gw.token(nick.toLowerCase(), 'viewer', fx.room), nick),
-    ),
+  const hostPage = openConsole(fx.browser, gw.origin, fx.room, gw.token('host1', 'host', fx.room));
+  const viewerPages = NICKS.slice(0, n).map((nick) =>
+    openViewer(fx.browser, origin, fx.room, gw.token(nick.toLowerCase(), 'viewer', fx.room), nick),
   );
+  [fx.host, ...fx.viewers] = await Promise.all([hostPage, ...viewerPages]);
   for (const p of [fx.host, ...fx.viewers]) {
     await p.evaluate(() => {
       const c = window.liveClient || window.consoleClient;
