@@ -9,7 +9,10 @@
  * - each viewer process owns one `struct bench_slot`. Its atomics are progress counters the
  *   coordinator reads while the run goes on (relaxed: they are statistics, no data hangs on
  *   them); its plain fields are written by that viewer only and read by the coordinator after
- *   waitpid() has reported the viewer's exit. */
+ *   waitpid() has reported the viewer's exit;
+ * - in a rush against the gateway, a table of the order id acknowledged to each viewer follows
+ *   the slots (bench_order_id()): entry g is written by the process that holds viewer g only,
+ *   and read by the coordinator after the viewers exited, to check them in Redis. */
 #ifndef BENCH_H
 #define BENCH_H
 
@@ -31,6 +34,8 @@ enum bench_phase { PH_CONNECT = 0, PH_RUN, PH_DRAIN, PH_EXIT };
 #define BENCH_CODES        12
 #define BENCH_PER_PROC_MAX 19500 /* viewers per process under the 20,000 open-file cap */
 #define BENCH_TEXT_MAX     4000
+/* An acknowledged order id as kept for the Redis check, NUL included. */
+#define BENCH_ORDER_ID_MAX 64
 
 struct bench_cfg {
     enum bench_scenario scn;
@@ -108,15 +113,19 @@ struct bench_slot {
     int64_t likes_final_min, likes_final_max;
     uint64_t likes_viewers;
     uint64_t orders_sent, orders_ok, orders_fail;
+    uint64_t orders_extra;  /* order replies with no order of that viewer outstanding */
+    uint64_t order_ids_bad; /* ok replies without a usable order id */
     uint64_t errors;
-    struct bench_code codes[BENCH_CODES];
+    struct bench_code codes[BENCH_CODES];       /* `error` messages by code */
+    struct bench_code order_codes[BENCH_CODES]; /* refused orders by code */
     uint64_t last_delivery_ns;
     double cpu_run_s; /* user+sys CPU of this process from run start to exit */
     double cpu_total_s;
     long maxrss_kb;
-    struct hist lat;     /* publish -> delivery */
-    struct hist connect; /* connect start -> ready */
-    struct hist reply;   /* order sent -> reply */
+    struct hist lat;      /* publish -> delivery */
+    struct hist connect;  /* connect start -> ready */
+    struct hist reply;    /* order's scheduled time -> reply */
+    struct hist send_lag; /* order's scheduled time -> handed to the socket */
     uint64_t bins[BENCH_BINS];
 };
 
@@ -127,9 +136,16 @@ struct bench_shm {
     int64_t final_seq[BENCH_MAX_ROOMS]; /* each room's last seq as the publisher saw it, or -1;
                                            set before PH_EXIT */
     int64_t final_pub[BENCH_MAX_ROOMS]; /* bench messages published per room, set before PH_EXIT */
+    size_t order_ids_off; /* rush against the gateway: offset of the order id table, else 0 */
     int nslots;
     struct bench_slot slot[];
 };
+
+/* The order id acknowledged to global viewer g ("" when none); only when order_ids_off. */
+static inline char *bench_order_id(struct bench_shm *shm, int g)
+{
+    return (char *)shm + shm->order_ids_off + (size_t)g * BENCH_ORDER_ID_MAX;
+}
 
 /* The viewer process body: holds viewers [first, first + count) until PH_EXIT. Never returns. */
 _Noreturn void bench_viewer_main(const struct bench_cfg *cfg, struct bench_shm *shm, int slot,

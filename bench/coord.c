@@ -49,6 +49,11 @@ int coord_start(struct coord *c, struct bench_cfg *cfg)
         c->srv_run = c->srv_end = c->srv_base;
     }
     c->shm_size = sizeof(struct bench_shm) + (size_t)cfg->procs * sizeof(struct bench_slot);
+    size_t ids_off = 0;
+    if (cfg->scn == SCN_RUSH && cfg->target == TGT_GATEWAY) {
+        ids_off = (c->shm_size + 63) & ~(size_t)63;
+        c->shm_size = ids_off + (size_t)cfg->viewers * BENCH_ORDER_ID_MAX;
+    }
     c->shm = mmap(NULL, c->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (c->shm == MAP_FAILED) {
         c->shm = NULL;
@@ -56,12 +61,14 @@ int coord_start(struct coord *c, struct bench_cfg *cfg)
         return -1;
     }
     c->shm->nslots = cfg->procs;
+    c->shm->order_ids_off = ids_off;
     for (int r = 0; r < BENCH_MAX_ROOMS; r++)
         c->shm->final_seq[r] = -1;
     for (int i = 0; i < cfg->procs; i++) {
         hist_init(&c->shm->slot[i].lat);
         hist_init(&c->shm->slot[i].connect);
         hist_init(&c->shm->slot[i].reply);
+        hist_init(&c->shm->slot[i].send_lag);
     }
     c->kids = calloc((size_t)cfg->procs, sizeof(pid_t));
     if (!c->kids)
@@ -197,6 +204,7 @@ int coord_finish(struct coord *c)
     hist_init(&t->lat);
     hist_init(&t->connect);
     hist_init(&t->reply);
+    hist_init(&t->send_lag);
     t->likes_final_min = INT64_MAX;
     t->likes_final_max = -1;
     for (int i = 0; i < c->cfg->procs; i++) {
@@ -237,9 +245,14 @@ int coord_finish(struct coord *c)
         t->orders_sent += s->orders_sent;
         t->orders_ok += s->orders_ok;
         t->orders_fail += s->orders_fail;
+        t->orders_extra += s->orders_extra;
+        t->order_ids_bad += s->order_ids_bad;
         t->errors += s->errors;
         for (int k = 0; k < BENCH_CODES && s->codes[k].n; k++)
             bench_code_add(t->codes, s->codes[k].code, strlen(s->codes[k].code), s->codes[k].n);
+        for (int k = 0; k < BENCH_CODES && s->order_codes[k].n; k++)
+            bench_code_add(t->order_codes, s->order_codes[k].code, strlen(s->order_codes[k].code),
+                           s->order_codes[k].n);
         if (s->last_delivery_ns > t->last_delivery_ns)
             t->last_delivery_ns = s->last_delivery_ns;
         t->cpu_run_s += s->cpu_run_s;
@@ -249,6 +262,7 @@ int coord_finish(struct coord *c)
         hist_merge(&t->lat, &s->lat);
         hist_merge(&t->connect, &s->connect);
         hist_merge(&t->reply, &s->reply);
+        hist_merge(&t->send_lag, &s->send_lag);
         for (int b = 0; b < BENCH_BINS; b++)
             t->bins[b] += s->bins[b];
     }

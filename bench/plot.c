@@ -7,8 +7,8 @@
 
 #include "bench.h"
 
-int plot_write(const char *prefix, const char *title, const struct hist *lat, const uint64_t *bins,
-               int nbins)
+int plot_write(const char *prefix, const char *title, const char *what, const struct hist *lat,
+               const uint64_t *bins, int nbins)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s.lat.dat", prefix);
@@ -34,7 +34,7 @@ int plot_write(const char *prefix, const char *title, const struct hist *lat, co
     f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "# t_s  deliveries_per_s (100 ms bins)\n");
+    fprintf(f, "# t_s  %s per s (100 ms bins)\n", what);
     int last = nbins - 1;
     while (last > 0 && bins[last] == 0)
         last--;
@@ -50,19 +50,19 @@ int plot_write(const char *prefix, const char *title, const struct hist *lat, co
             "set terminal svg size 1100,420 dynamic font 'sans,11'\n"
             "set output '%s.svg'\n"
             "set multiplot layout 1,2 title '%s'\n"
-            "set title 'delivery latency (percentile spectrum)'\n"
+            "set title 'latency of %s (percentile spectrum)'\n"
             "set logscale x\nset xrange [1:1e5]\n"
             "set xtics ('0%%%%' 1, '50%%%%' 2, '90%%%%' 10, '99%%%%' 100, '99.9%%%%' 1000, "
             "'99.99%%%%' 10000)\n"
             "set ylabel 'latency (ms)'\nset grid\nset key off\n"
             "plot '%s.lat.dat' using 2:3 with steps lw 2\n"
             "unset logscale x\nset xrange [*:*]\nset xtics auto\n"
-            "set title 'deliveries per second (100 ms bins)'\n"
-            "set xlabel 'time since publishing started (s)'\nset ylabel 'deliveries/s'\n"
+            "set title '%s per second (100 ms bins)'\n"
+            "set xlabel 'time since the measured phase started (s)'\nset ylabel '%s/s'\n"
             "set format y '%%.0s%%c'\n"
             "plot '%s.rate.dat' using 1:2 with steps lw 2\n"
             "unset multiplot\n",
-            prefix, title, prefix, prefix);
+            prefix, title, what, prefix, what, what, prefix);
     fclose(f);
     if (system("command -v gnuplot >/dev/null 2>&1") != 0)
         return 1;

@@ -4,10 +4,16 @@
 #   REPEAT=3 NCHAN_PORT=8090 ...    environment knobs, see the top of the script
 #   LIVEGW=/path/livegw TAG=name    measure another gateway build: RESULTS-name.md, results-name/
 #   REPORT_ONLY=1                   rewrite RESULTS.md from the kept results, run nothing
+#   ONLY="rush rush-19900 ..."      run only these groups, keep the other runs' results:
+#       idle sat lat lat-tick100 lat-nchan rooms low likes churn
+#       rush rush-19900 rush-redis rush-redis-19900 micro-sale
 # Every gateway run gets a fresh gateway on a free loopback port; nginx+Nchan runs on its own
-# port for the whole suite. Saturation and latency runs are repeated (REPEAT, default 3),
-# alternating gateway and Nchan, and the medians are quoted: the machine is shared.
-# Everything started here is stopped on exit, whatever happens.
+# port for the whole suite. Each rush gets a fresh private redis-server (no persistence) and a
+# gateway on it (--redis), started once /healthz says "redis":"up", and is checked in Redis
+# afterwards. Saturation, latency and rush runs are repeated (REPEAT, default 3), alternating
+# gateway and Nchan, and the medians are quoted: the machine is shared. Each run's JSON keeps
+# the date and the gateway version it measured. Everything started here is stopped on exit,
+# whatever happens.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -26,9 +32,17 @@ LAT_PROCS=${LAT_PROCS:-4}
 LAT_SECS=${LAT_SECS:-20}
 IDLE_VIEWERS=${IDLE_VIEWERS:-19900}
 MID_VIEWERS=${MID_VIEWERS:-5000}     # likes, churn, rush
+RUSH_VIEWERS=${RUSH_VIEWERS:-19900}  # rush-19900: what one gateway process holds here
+RUSH_STOCK=${RUSH_STOCK:-1000}
+MICRO_RUNS=${MICRO_RUNS:-9}          # micro-sale: runs of bench_sale_reserve (medians)
+ONLY=${ONLY:-}
 if [ "${QUICK:-0}" = 1 ]; then       # a fast pass to check the script itself
     REPEAT=1 SAT_VIEWERS=500 SAT_SECS=2 LAT_VIEWERS=500 LAT_SECS=2 IDLE_VIEWERS=500 MID_VIEWERS=300
+    RUSH_VIEWERS=600 RUSH_STOCK=100 MICRO_RUNS=1
 fi
+micro=$build/bench/micro/bench_sale_reserve
+# want GROUP: true when the group runs in this invocation (every group unless ONLY names some).
+want() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) true ;; *) false ;; esac; }
 out=$here/results${TAG:+-$TAG}
 secret=run-$$-$RANDOM
 
@@ -40,13 +54,38 @@ need gnuplot gnuplot-nox
 "$here/nchan/nchan.sh" install >/dev/null || { echo "run.sh: cannot install nginx + nchan" >&2; exit 2; }
 
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*.txt "$out"/*.svg "$out"/*.dat "$out"/*.gp "$out"/*.err "$out"/*.log
+# The runs kept from earlier invocations carry the date and versions they were measured with.
+for f in "$out"/*.json; do
+    [ -f "$f" ] || continue
+    jq -e 'has("date")' "$f" >/dev/null 2>&1 && continue
+    jq -c --arg d "$(cat "$out/date" 2>/dev/null)" --arg g "$(cat "$out/livegw-commit" 2>/dev/null)" \
+        --arg b "$(cat "$out/bench-commit" 2>/dev/null)" '. + {date: $d, livegw: $g, bench: $b}' \
+        "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+done
+# group_of NAME: the ONLY group a run belongs to.
+group_of() {
+    case "$1" in
+    sat-*) echo sat ;; lat-gateway-tick100) echo lat-tick100 ;; lat-nchan-*) echo lat-nchan ;;
+    lat-*) echo lat ;; rooms-*) echo rooms ;; low-*) echo low ;;
+    rush-redis-19900-*) echo rush-redis-19900 ;; rush-redis*) echo rush-redis ;;
+    rush-19900-*) echo rush-19900 ;; rush*) echo rush ;; *) echo "$1" ;;
+    esac
+}
+if [ -z "$ONLY" ]; then
+    rm -f "$out"/*.json "$out"/*.txt "$out"/*.svg "$out"/*.dat "$out"/*.gp "$out"/*.err
+fi
+for f in "$out"/*.json "$out"/*.txt; do
+    [ -f "$f" ] || continue
+    n=$(basename "$f"); n=${n%.*}
+    want "$(group_of "$n")" && rm -f "$out/$n".*
+done
+rm -f "$out"/*.log
 gw_pid=
 nchan_prefix=/tmp/livegw-nchan-run-$$
 redis_pid=
 cleanup() {
     stop_gateway
-    [ -n "$redis_pid" ] && kill -TERM "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+    stop_redis
     "$here/nchan/nchan.sh" stop "$nchan_prefix" >/dev/null 2>&1
     rm -rf "$nchan_prefix"
 }
@@ -58,6 +97,41 @@ trap 'exit 130' INT TERM
 port_busy() {
     awk -v p="$(printf '%04X' "$1")" '$4 == "0A" && substr($2, index($2, ":") + 1) == p { f = 1 }
         END { exit !f }' /proc/net/tcp
+}
+
+# A fresh private redis-server (no persistence) on a free loopback port: $redis_port.
+start_redis() {
+    for attempt in 1 2 3 4 5; do
+        redis_port=$(( 40000 + (RANDOM % 9000) ))
+        port_busy "$redis_port" && continue
+        redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+            >"$out/redis.log" 2>&1 &
+        redis_pid=$!
+        for _ in $(seq 50); do
+            kill -0 "$redis_pid" 2>/dev/null || break
+            redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0
+            sleep 0.1
+        done
+        stop_redis
+    done
+    echo "run.sh: redis-server did not start" >&2
+    exit 2
+}
+stop_redis() {
+    [ -n "$redis_pid" ] || return 0
+    kill -TERM "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+    redis_pid=
+}
+
+# Waits until the gateway has loaded its sales from Redis and every worker's order store is
+# connected (/healthz "redis":"up"), at most 20 s.
+wait_redis_up() {
+    for _ in $(seq 200); do
+        curl -fs "http://127.0.0.1:$gw_port/healthz" 2>/dev/null | grep -q '"redis":"up"' && return 0
+        sleep 0.1
+    done
+    echo "run.sh: the gateway's redis never came up: $(curl -fs "http://127.0.0.1:$gw_port/healthz")" >&2
+    return 1
 }
 
 start_gateway() {
@@ -92,29 +166,66 @@ for _ in $(seq 50); do
 done
 nchan_pid=$(cat "$nchan_prefix/nginx.pid")
 
+livegw_rev=${LIVEGW_REV:-$(git -C "$root" rev-parse --short HEAD)}
+bench_rev=$(git -C "$root" rev-parse --short HEAD)
+# stamp NAME CMD LOAD RC: the run's JSON line with its command, load, exit, date and versions.
+stamp() {
+    grep '^{' "$out/$1.txt" | jq -c --arg cmd "$2" --arg load "$3" --argjson rc "$4" \
+        --arg d "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg g "$livegw_rev" --arg b "$bench_rev" \
+        '. + {command: $cmd, load_before: $load, exit: $rc, date: $d, livegw: $g, bench: $b}' \
+        >"$out/$1.json"
+}
+
 # run NAME ARGS...: one livegw-bench run; keeps its table, JSON line and command.
 run() {
     local name=$1
     shift
     local load
     load=$(cut -d' ' -f1-3 /proc/loadavg)
-    echo "== $name: livegw-bench $*" >&2
+    echo "== $name (load $load): livegw-bench $*" >&2
     "$bench" "$@" --plot "$out/$name" --label "$name" >"$out/$name.txt" 2>"$out/$name.err"
     local rc=$?
-    grep '^{' "$out/$name.txt" | jq -c --arg cmd "livegw-bench $*" --arg load "$load" \
-        --argjson rc $rc '. + {command: $cmd, load_before: $load, exit: $rc}' >"$out/$name.json"
-    grep -v '^{' "$out/$name.txt" | grep -E "deliveries per|publish -> delivery|  result|FAILED" >&2
+    stamp "$name" "livegw-bench $*" "$load" $rc
+    grep -v '^{' "$out/$name.txt" |
+        grep -E "deliveries per|publish -> delivery|order -> reply|orders accepted|  result|FAILED" >&2
+}
+
+# rush_gw NAME VIEWERS PROCS: a rush against a fresh gateway on a fresh redis-server, every
+# viewer ordering within 1 s against RUSH_STOCK items (MID_VIEWERS / 5 for the 5,000 one).
+rush_gw() {
+    local name=$1 viewers=$2 procs=$3 stock=$4
+    start_redis
+    start_gateway --redis "127.0.0.1:$redis_port"
+    if wait_redis_up; then
+        run "$name" rush $(gw_args) --viewers "$viewers" --procs "$procs" --stock "$stock" \
+            --spread-ms 1000 --drain 3 --ramp 3000 --ready-timeout 120 \
+            --redis "127.0.0.1:$redis_port"
+    fi
+    stop_gateway
+    stop_redis
+}
+
+# rush_lua NAME VIEWERS PROCS STOCK: the baseline at the same rate, on a fresh redis-server.
+rush_lua() {
+    local name=$1 viewers=$2 procs=$3 stock=$4
+    start_redis
+    run "$name" rush --target redis --redis "127.0.0.1:$redis_port" --server-pid "$redis_pid" \
+        --viewers "$viewers" --procs "$procs" --stock "$stock" --spread-ms 1000 --drain 2
+    stop_redis
 }
 
 gw_args() { echo "--url ws://127.0.0.1:$gw_port --secret $secret --server-pid $gw_pid"; }
 nchan_args() { echo "--target nchan --pub-url http://127.0.0.1:$NCHAN_PORT/pub?id=$1 --server-pid $nchan_pid"; }
 
 # --- the suite -------------------------------------------------------------------------
-start_gateway
-run idle idle $(gw_args) --viewers "$IDLE_VIEWERS" --ramp 3000 --duration 5 --ready-timeout 120
-stop_gateway
+if want idle; then
+    start_gateway
+    run idle idle $(gw_args) --viewers "$IDLE_VIEWERS" --ramp 3000 --duration 5 --ready-timeout 120
+    stop_gateway
+fi
 
 for i in $(seq "$REPEAT"); do
+    want sat || break
     start_gateway
     run "sat-gateway-$i" fanout $(gw_args) --viewers "$SAT_VIEWERS" --procs 2 --rate max \
         --size 64 --priority high --duration "$SAT_SECS" --drain 10 --ramp 3000
@@ -124,57 +235,73 @@ for i in $(seq "$REPEAT"); do
 done
 
 for i in $(seq "$REPEAT"); do
+    want lat || break
     start_gateway
     run "lat-gateway-$i" fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
         --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
     stop_gateway
 done
 # The same load with a 100 ms fan-out tick: how much batching buys at a fixed rate.
-start_gateway --tick-ms 100
-run lat-gateway-tick100 fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
-    --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
-stop_gateway
-run lat-nchan-1 fanout $(nchan_args "lat-$$") --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
-    --rate 20 --size 64 --duration "$LAT_SECS" --drain 3 --ramp 3000
+if want lat-tick100; then
+    start_gateway --tick-ms 100
+    run lat-gateway-tick100 fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
+        --rate 20 --size 64 --priority high --duration "$LAT_SECS" --drain 3 --ramp 3000
+    stop_gateway
+fi
+want lat-nchan &&
+    run lat-nchan-1 fanout $(nchan_args "lat-$$") --viewers "$LAT_VIEWERS" --procs "$LAT_PROCS" \
+        --rate 20 --size 64 --duration "$LAT_SECS" --drain 3 --ramp 3000
 
-start_gateway
-run rooms-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --rooms 100 --procs 2 --rate 5 \
-    --duration 10 --drain 3 --ramp 3000
-stop_gateway
-start_gateway
-run low-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs 2 --rate 100 \
-    --priority low --duration 10 --drain 3 --ramp 3000
-stop_gateway
-start_gateway
-run likes likes $(gw_args) --viewers "$MID_VIEWERS" --like-rate $((MID_VIEWERS * 5)) \
-    --duration 10 --drain 3
-stop_gateway
-start_gateway
-run churn churn $(gw_args) --viewers "$MID_VIEWERS" --churn-rate $((MID_VIEWERS / 10)) --rate 20 \
-    --duration 10 --drain 3
-stop_gateway
-start_gateway
-run rush rush $(gw_args) --viewers "$MID_VIEWERS" --stock $((MID_VIEWERS / 5)) --spread-ms 1000 \
-    --drain 3
-stop_gateway
-# The rush baseline: the usual Redis Lua script per order at the same rate, on a private
-# redis-server (no persistence), one connection per client process.
-if command -v redis-server >/dev/null; then
-    redis_port=$(( 40000 + (RANDOM % 9000) ))
-    while port_busy "$redis_port"; do redis_port=$((redis_port + 1)); done
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-        >"$out/redis.log" 2>&1 &
-    redis_pid=$!
-    sleep 0.5
-    run rush-redis rush --target redis --redis "127.0.0.1:$redis_port" --server-pid "$redis_pid" \
-        --viewers "$MID_VIEWERS" --procs 4 --stock $((MID_VIEWERS / 5)) --spread-ms 1000 --drain 2
-    kill -TERM "$redis_pid" && wait "$redis_pid" 2>/dev/null
-    redis_pid=
+if want rooms; then
+    start_gateway
+    run rooms-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --rooms 100 --procs 2 --rate 5 \
+        --duration 10 --drain 3 --ramp 3000
+    stop_gateway
+fi
+if want low; then
+    start_gateway
+    run low-gateway fanout $(gw_args) --viewers "$LAT_VIEWERS" --procs 2 --rate 100 \
+        --priority low --duration 10 --drain 3 --ramp 3000
+    stop_gateway
+fi
+if want likes; then
+    start_gateway
+    run likes likes $(gw_args) --viewers "$MID_VIEWERS" --like-rate $((MID_VIEWERS * 5)) \
+        --duration 10 --drain 3
+    stop_gateway
+fi
+if want churn; then
+    start_gateway
+    run churn churn $(gw_args) --viewers "$MID_VIEWERS" --churn-rate $((MID_VIEWERS / 10)) \
+        --rate 20 --duration 10 --drain 3
+    stop_gateway
+fi
+# The rushes: every viewer orders within one second. Each gateway rush is checked in its
+# Redis; the baseline is the usual Redis Lua script per order at the same rate, from as many
+# connections as the gateway run has client processes. Gateway and baseline alternate.
+for i in $(seq "$REPEAT"); do
+    want rush && rush_gw "rush-$i" "$MID_VIEWERS" 1 $((MID_VIEWERS / 5))
+    want rush-redis && rush_lua "rush-redis-$i" "$MID_VIEWERS" 4 $((MID_VIEWERS / 5))
+done
+for i in $(seq "$REPEAT"); do
+    want rush-19900 && rush_gw "rush-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
+    want rush-redis-19900 && rush_lua "rush-redis-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
+done
+# The sale core alone against a Redis Lua script per order, in the same run (it starts its
+# own redis-server): 2 threads, limit 2 per viewer, medians of MICRO_RUNS runs.
+if want micro-sale && [ -x "$micro" ]; then
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo "== micro-sale (load $load): bench_sale_reserve $MICRO_RUNS" >&2
+    "$micro" "$MICRO_RUNS" >"$out/micro-sale.txt" 2>"$out/micro-sale.err"
+    rc=$?
+    stamp micro-sale "bench_sale_reserve $MICRO_RUNS" "$load" $rc
+    grep -v '^{' "$out/micro-sale.txt" >&2
 fi
 
-git -C "$root" rev-parse --short HEAD >"$out/bench-commit"
-echo "${LIVEGW_REV:-$(git -C "$root" rev-parse --short HEAD)}" >"$out/livegw-commit"
+echo "$bench_rev" >"$out/bench-commit"
+echo "$livegw_rev" >"$out/livegw-commit"
 date -u '+%Y-%m-%d %H:%M UTC' >"$out/date"
+echo "${ONLY:-all}" >"$out/only"
 fi # REPORT_ONLY
 
 # --- RESULTS.md ------------------------------------------------------------------------
@@ -194,16 +321,36 @@ ratio=$(awk -v a="$sat_gw" -v b="$sat_nc" 'BEGIN { if (b > 0) printf "%.1f", a /
 lat_p99=$(med lat-gateway .lat_ms_p99)
 lat_pct=$(all lat-gateway .delivered_pct)
 idle_kb=$(j idle .server_kb_per_viewer)
-rush_fail=$(j rush '.failures[0]')
+# rush_cell PREFIX: a rush's figures over its repeats (medians), for the targets table.
+rush_cell() {
+    echo "p99 $(med "$1" .reply_ms_p99) ms (median of $REPEAT: $(all "$1" .reply_ms_p99)), p50 $(med "$1" .reply_ms_p50), p99.9 $(med "$1" .reply_ms_p999), max $(med "$1" .reply_ms_max) ms; viewers in $(all "$1" .ready); accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), unanswered $(all "$1" .orders_unanswered); Redis reserved $(all "$1" .redis_reserved), open set $(all "$1" .redis_open), acknowledged ids reserved for their viewer $(all "$1" .redis_acked_reserved); checks $(all "$1" .ok)"
+}
+# rush_met PREFIX: met when every repeat passed its checks and the median p99 is < 100 ms.
+rush_met() {
+    local okall p99
+    okall=$(all "$1" .ok)
+    p99=$(med "$1" .reply_ms_p99)
+    case " $okall " in *" false "* | *" n/a "*) echo "not met"; return ;; esac
+    awk -v p="$p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }'
+}
+lua_cell() {
+    echo "p99 $(med "$1" .reply_ms_p99) ms (median of $REPEAT), max $(med "$1" .reply_ms_max) ms, accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), stock left in Redis $(all "$1" .redis_stock_left), $(j "$1-1" .procs) connections"
+}
+mj() { j micro-sale "$1"; }
+micro_core=$(mj .core_rush_fresh_per_s)
+micro_best=$(mj '.ratio_rush_fresh_vs_lua_best')
+micro_met=$(awk -v c="$micro_core" -v r="$micro_best" 'BEGIN { if (c == "n/a") print "not run"; else if (c + 0 >= 10e6 && r + 0 >= 100) print "met"; else if (c + 0 >= 10e6) print "10 M/s met, 100x not met"; else if (r + 0 >= 100) print "100x met, 10 M/s not met"; else print "not met" }')
 
 {
 cat <<HEAD
 # livegw-bench results
 
-Measured by \`bench/run.sh\` on $(cat "$out/date"). Every figure below comes
-from the JSON line of one run, kept in \`bench/$(basename "$out")/<run>.json\` next to its table
-(\`.txt\`) and plot (\`.svg\`). The machine is shared with other engineers' builds and tests:
-each run records the load average before it, and repeated runs are quoted as medians.
+Measured by \`bench/run.sh\`, last invoked on $(cat "$out/date") for $(cat "$out/only" 2>/dev/null || echo all) (\`ONLY\`
+runs a part of the suite and keeps the other runs: each run's date and gateway version are
+in the summary tables). Every figure below comes from the JSON line of one run, kept in
+\`bench/$(basename "$out")/<run>.json\` next to its table (\`.txt\`) and plot (\`.svg\`). The
+machine is shared with other engineers' builds and tests: each run records the load average
+before it, and repeated runs are quoted as medians.
 
 ## Machine and versions
 
@@ -213,7 +360,7 @@ each run records the load average before it, and repeated runs are quoted as med
 | memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |
 | OS | Debian $(cat /etc/debian_version), Linux $(uname -r) |
 | open files | $(ulimit -n) per process |
-| livegw | $(cat "$out/livegw-commit") ($livegw), built $gw_build_type in $gw_build_dir |
+| livegw | last invocation: $(cat "$out/livegw-commit") ($livegw), built $gw_build_type in $gw_build_dir; runs kept: $(for f in "$out"/*.json; do jq -r '.livegw // empty' "$f"; done | sort | uniq -c | awk '{printf "%s%s (%d runs)", (NR > 1 ? ", " : ""), $2, $1}') |
 | libwebsockets | $(dpkg-query -W -f='${Version}' libwebsockets-dev 2>/dev/null) |
 | nginx / nchan | $(dpkg-query -W -f='${Version}' nginx-light 2>/dev/null) / $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null) (2 workers, bench/nchan/nginx.conf.in) |
 | compiler | $(gcc --version | head -1) |
@@ -226,7 +373,10 @@ each run records the load average before it, and repeated runs are quoted as med
 | idle: one gateway process | ~19,900 viewers, <= 2 KB RSS each | $(j idle .ready) viewers, $idle_kb KB each | $(awk -v k="$idle_kb" 'BEGIN { print (k + 0 <= 2.0 && k != "n/a") ? "met" : "not met" }') |
 | fanout saturation, 10,000 viewers, 64 B high priority | >= 5x Nchan's deliveries/s (uWS ~0.5 M/s) | gateway $sat_gw/s vs Nchan $sat_nc/s (median of $REPEAT): ${ratio}x; viewers in: gateway $(all sat-gateway .ready), Nchan $(all sat-nchan .ready) | $(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 5) ? "met" : "not met" }') |
 | fanout latency, 10,000 viewers x 20 msg/s | every delivery, p99 < 100 ms | p99 $lat_p99 ms (median of $REPEAT, $LAT_PROCS client processes), delivered $lat_pct % | $(awk -v p="$lat_p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }') |
-| rush | p99 reply < 100 ms, zero oversell | $( [ "$(j rush .exit)" = 0 ] && echo "p99 $(j rush .reply_ms_p99) ms, $(j rush .orders_ok) accepted of stock $(j rush .stock)" || echo "not run: $rush_fail" ); baseline (Redis Lua per order, same rate): p99 $(j rush-redis .reply_ms_p99) ms, $(j rush-redis .orders_ok) accepted of stock $(j rush-redis .stock), $(j rush-redis .redis_stock_left) left in Redis | |
+| rush, $(j rush-1 .viewers) viewers order within 1 s | every reply, p99 reply < 100 ms, zero oversell, Redis agrees with the viewers | $(rush_cell rush) | $(rush_met rush) |
+| rush, $(j rush-19900-1 .viewers) viewers (one gateway process) order within 1 s | the same | $(rush_cell rush-19900) | $(rush_met rush-19900) |
+| rush baseline: Redis Lua per order, same rate | for comparison | $(j rush-redis-1 .viewers) orders: $(lua_cell rush-redis); $(j rush-redis-19900-1 .viewers) orders: $(lua_cell rush-redis-19900) | |
+| sale core alone (bench/micro, issue 4) | >= 10 M reservation attempts/s with 2 threads and per-viewer limits; >= 100x a Redis Lua script per order (pipelined), same run | $micro_core attempts/s (fresh req each, stock 1000, median of $(mj .runs); $(mj .core_rush_fresh_per_cpu_s) per CPU-second); Redis EVALSHA $(mj .lua_depth1_per_s)/s one at a time, $(mj .lua_depth16_per_s)/s at depth 16, $(mj .lua_depth256_per_s)/s at depth 256: $(mj .ratio_rush_fresh_vs_lua1)x one at a time, ${micro_best}x the best pipelined (depth $(mj .lua_best_depth)) | $micro_met |
 | harness not the bottleneck | CPU per delivery shown | gateway saturation: harness $(med sat-gateway .harness_cpu_us_per_delivery) us vs server $(med sat-gateway .server_cpu_us_per_delivery) us per delivery | |
 
 HEAD
@@ -267,13 +417,57 @@ cat <<NOTES
   $(j lat-gateway-tick100 .server_msgs_per_write) messages per write, p99 $(j lat-gateway-tick100 .lat_ms_p99) ms.
 
 NOTES
+cat <<RUSHNOTES
+## Reading the rush and sale figures
+
+- A rush: the host starts a sale of $(j rush-19900-1 .stock) items (limit 1 per viewer) and
+  every viewer sends one \`order\` at its own time within one second. Reply latency runs from
+  that scheduled time, so a late harness shows in it; the harness's own lateness is the "send
+  lag" column (p99 $(med rush-19900 .send_lag_ms_p99) ms in the $(j rush-19900-1 .viewers)-viewer
+  runs). An \`ok\` reply is sent only once the reservation is in Redis: the gateway
+  group-commits the reservations of one loop iteration in one EVALSHA
+  ($(med rush-19900 .server_orders_per_batch) reservations per batch, median, $(j rush-19900-1 .viewers)-viewer runs);
+  every order after the sale sold out is refused from memory without a Redis round trip.
+- The Redis check reads \`lg:sale:<room>:<sale>\` (stock, reserved, paid), the open set and
+  the order list, and the hash of every order id a viewer was told, after the run: the run
+  fails unless reserved + paid <= stock, ok replies == \`reserved\` == ZCARD(open), and every
+  acknowledged id is \`reserved\` for that viewer's uid and in the open set, and no id was told
+  to two viewers.
+- The baseline runs the usual Redis Lua script (limit check, stock check, decrement, record)
+  per order at the same schedule, one call at a time per connection, over as many
+  connections as the gateway run has client processes. It has no WebSocket, no fan-out and no
+  durability step of its own (the script's write is the record), so its latency is a floor
+  for "one Redis call per order", not a like-for-like gateway.
+- The core micro-benchmark (bench/micro/bench_sale_reserve) calls \`sale_order_place\` from 2
+  threads, 20,000 viewers, limit 2 each, a fresh req per attempt (each attempt claims a req
+  record; 10 per viewer), on a sale of 1,000 (a rush: almost every attempt after the sellout)
+  and of 1,000,000, against one EVALSHA per order of a script that checks the limit and
+  decrements, from 2 client threads on a private redis-server, one at a time and pipelined
+  (depth 16 and 256), interleaved run by run. "Per CPU-second" divides by the measuring
+  threads' own CPU time: the rate two cores of their own would give; on this shared machine
+  (load before $(mj .load_before), after $(mj .load_after)) the wall-clock rate is lower.
+  Fresh req, stock 1M: $(mj .core_deep_fresh_per_s)/s; repeats of known reqs:
+  $(mj .core_rush_repeat_per_s)/s (stock 1000), $(mj .core_deep_repeat_per_s)/s (stock 1M).
+
+RUSHNOTES
 echo "## Summary of every run"
 echo
-echo "| run | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU % | server CPU us/deliv | server msgs/write | server CPU us/write | harness CPU % | harness CPU us/deliv | load before | ok |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | date | livegw | viewers | procs | published | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | delivered % | server CPU % | server CPU us/deliv | server msgs/write | server CPU us/write | harness CPU % | harness CPU us/deliv | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/*.json; do
     n=$(basename "$f" .json)
-    jq -r --arg n "$n" '"| \($n) | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.server_msgs_per_write // "") | \(.server_cpu_us_per_write // "") | \(.harness_cpu_pct // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
+    case "$n" in rush* | micro-*) continue ;; esac
+    jq -r --arg n "$n" '"| \($n) | \(.date // "") | \(.livegw // "") | \(.viewers) | \(.procs) | \(.published // "") | \(.deliveries_per_s // "") | \(.lat_ms_p50 // "") | \(.lat_ms_p99 // "") | \(.lat_ms_p999 // "") | \(.lat_ms_max // "") | \(.delivered_pct // "") | \(.server_cpu_pct // "") | \(.server_cpu_us_per_delivery // "") | \(.server_msgs_per_write // "") | \(.server_cpu_us_per_write // "") | \(.harness_cpu_pct // "") | \(.harness_cpu_us_per_delivery // "") | \(.load_before) | \(.ok) |"' "$f"
+done
+echo
+echo "### Rush runs"
+echo
+echo "| run | date | livegw | target | viewers | procs | stock | sent | accepted | refused | unanswered | reply p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | per batch | Redis reserved | open set | acked ids reserved | server CPU % | harness CPU % | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for f in "$out"/rush*.json; do
+    [ -f "$f" ] || continue
+    n=$(basename "$f" .json)
+    jq -r --arg n "$n" '"| \($n) | \(.date // "") | \(.livegw // "") | \(.target) | \(.viewers) | \(.procs) | \(.stock // "") | \(.orders_sent // "") | \(.orders_ok // "") | \(.orders_refused // "") | \(.orders_unanswered // "") | \(.reply_ms_p50 // "") | \(.reply_ms_p99 // "") | \(.reply_ms_p999 // "") | \(.reply_ms_max // "") | \(.send_lag_ms_p99 // "") | \(.server_orders_per_batch // "") | \(.redis_reserved // .redis_orders // "") | \(.redis_open // "") | \(.redis_acked_reserved // "") | \(.server_cpu_pct // "") | \(.harness_cpu_pct // "") | \(.load_before) | \(.ok) |"' "$f"
 done
 echo
 echo "## Each run"
@@ -285,6 +479,8 @@ for f in "$out"/*.json; do
     echo '```'
     jq -r .command "$f"
     echo '```'
+    echo
+    jq -r '"Measured \(.date // "?") against livegw \(.livegw // "?"), load before \(.load_before)."' "$f"
     echo
     echo '```'
     grep -v '^{' "$out/$n.txt"

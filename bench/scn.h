@@ -25,6 +25,9 @@ struct scrape {
 /* Fetches the gateway's GET /metrics. Returns 0, or -1 (s->n is then 0). */
 int scn_scrape(const struct bench_cfg *cfg, struct scrape *s);
 
+/* The value of one sample of a scrape (name with its labels), 0 when absent. */
+double scn_metric(const struct scrape *s, const char *name);
+
 /* Reports the server's own counters between two scrapes: drops by class, messages per write,
  * replays, rate limiting. Nothing when either scrape failed. */
 void scn_report_scrape(struct rep *r, const struct coord *c, const struct scrape *before,

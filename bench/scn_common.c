@@ -38,7 +38,7 @@ int scn_scrape(const struct bench_cfg *cfg, struct scrape *s)
     return rc == 200 ? 0 : -1;
 }
 
-static double metric(const struct scrape *s, const char *name)
+double scn_metric(const struct scrape *s, const char *name)
 {
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->name[i], name) == 0)
@@ -51,7 +51,7 @@ void scn_report_scrape(struct rep *r, const struct coord *c, const struct scrape
 {
     if (!a->n || !b->n)
         return;
-#define D(name) (metric(b, name) - metric(a, name))
+#define D(name) (scn_metric(b, name) - scn_metric(a, name))
     char drops[180] = "";
     size_t o = 0;
     static const char prefix[] = "livegw_dropped_total{class=\"";
@@ -163,7 +163,7 @@ void scn_report_plot(struct rep *r, const struct coord *c, const char *title)
     const struct bench_cfg *cfg = c->cfg;
     if (!cfg->plot || c->tot->lat.count == 0)
         return;
-    int rc = plot_write(cfg->plot, title, &c->tot->lat, c->tot->bins, BENCH_BINS);
+    int rc = plot_write(cfg->plot, title, "deliveries", &c->tot->lat, c->tot->bins, BENCH_BINS);
     char path[1024];
     snprintf(path, sizeof(path), "%s.%s", cfg->plot, rc == 0 ? "svg" : "gp");
     rep_str(r, "plot", rc < 0 ? "plot (failed)" : "plot", path);

@@ -37,7 +37,7 @@ struct viewer {
                                   from a reordered message: concurrent publishes reorder) */
     int64_t likes_total;       /* last likes total seen, -1 before any */
     uint64_t t_start;          /* when the current connection attempt started */
-    uint64_t t_order;          /* when the outstanding order went out, 0 when none */
+    uint64_t t_order;          /* rush: the outstanding order's scheduled time, 0 when none */
 };
 
 struct vproc {
@@ -189,6 +189,54 @@ static void on_seq(struct bench_slot *s, struct viewer *v, int64_t seq)
         v->last_seq = seq;
 }
 
+/* An `order` reply. Each viewer sends one order (req "o<g>"); anything else is counted as
+ * an extra reply. An acknowledged order's id goes into the shared table for the Redis
+ * check. */
+static void on_order_reply(struct vproc *p, struct viewer *v, const char *o, size_t n, uint64_t now)
+{
+    struct bench_slot *s = p->s;
+    char want[16];
+    int wl = snprintf(want, sizeof(want), "o%u", v->g);
+    const char *rq;
+    size_t rl;
+    if (!v->t_order || !jf_str(o, n, "req", &rq, &rl) || rl != (size_t)wl ||
+        memcmp(rq, want, rl) != 0) {
+        s->orders_extra++;
+        return;
+    }
+    hist_add(&s->reply, now > v->t_order ? now - v->t_order : 0);
+    v->t_order = 0;
+    /* Replies over time, in 100 ms bins from the start of the measured phase. */
+    uint64_t t_run = atomic_load_explicit(&p->shm->t_run_ns, memory_order_relaxed);
+    if (t_run && now >= t_run) {
+        uint64_t bin = (now - t_run) / BENCH_BIN_NS;
+        s->bins[bin < BENCH_BINS ? bin : BENCH_BINS - 1]++;
+    }
+    size_t okl;
+    const char *ok = jf_find(o, n, "ok", &okl, NULL);
+    if (ok && okl == 4 && memcmp(ok, "true", 4) == 0) {
+        s->orders_ok++;
+        const char *id;
+        size_t il;
+        if (!jf_str(o, n, "order", &id, &il) || il == 0 || il >= BENCH_ORDER_ID_MAX ||
+            memchr(id, '\\', il)) {
+            s->order_ids_bad++;
+        } else if (p->shm->order_ids_off) {
+            char *slot = bench_order_id(p->shm, (int)v->g);
+            memcpy(slot, id, il);
+            slot[il] = '\0';
+        }
+        return;
+    }
+    s->orders_fail++;
+    const char *code;
+    size_t cl;
+    if (jf_str(o, n, "code", &code, &cl))
+        bench_code_add(s->order_codes, code, cl, 1);
+    else
+        bench_code_add(s->order_codes, "order_no_code", 13, 1);
+}
+
 /* One JSON object from the gateway. */
 static void on_gateway_obj(struct vproc *p, struct viewer *v, const char *o, size_t n, uint64_t now)
 {
@@ -218,38 +266,21 @@ static void on_gateway_obj(struct vproc *p, struct viewer *v, const char *o, siz
         if (!v->ready)
             become_ready(p, v, now);
     } else if (tl == 5 && memcmp(t, "order", 5) == 0) {
-        if (v->t_order) {
-            hist_add(&s->reply, now - v->t_order);
-            v->t_order = 0;
-        }
-        const char *ok;
-        size_t okl;
-        bool is_str;
-        ok = jf_find(o, n, "ok", &okl, &is_str);
-        if (ok && okl == 4 && memcmp(ok, "true", 4) == 0) {
-            s->orders_ok++;
-        } else {
-            s->orders_fail++;
-            const char *code;
-            size_t cl;
-            if (jf_str(o, n, "code", &code, &cl))
-                bench_code_add(s->codes, code, cl, 1);
-            else
-                bench_code_add(s->codes, "order_no_code", 13, 1);
-        }
+        on_order_reply(p, v, o, n, now);
     } else if (tl == 5 && memcmp(t, "error", 5) == 0) {
         s->errors++;
-        const char *code, *rq;
-        size_t cl, rl;
+        const char *code = "error", *rq;
+        size_t cl = 5, rl;
         if (jf_str(o, n, "code", &code, &cl))
             bench_code_add(s->codes, code, cl, 1);
         /* A refused like carries its req "l<n>": its n does not count towards the total. */
         if (jf_str(o, n, "req", &rq, &rl) && rl > 1 && rq[0] == 'l')
             s->likes_rejected += atoi(rq + 1);
         if (jf_str(o, n, "req", &rq, &rl) && rl > 1 && rq[0] == 'o' && v->t_order) {
-            hist_add(&s->reply, now - v->t_order);
+            hist_add(&s->reply, now > v->t_order ? now - v->t_order : 0);
             v->t_order = 0;
             s->orders_fail++;
+            bench_code_add(s->order_codes, code, cl, 1); /* an `error` instead of an `order` */
         }
     }
 }
@@ -364,9 +395,17 @@ static void act(struct vproc *p, uint64_t now)
         uint64_t go = atomic_load_explicit(&p->shm->go_ns, memory_order_acquire);
         if (!go || now < go)
             return;
+        /* Every viewer has its own time in the spread (each process spreads its viewers over
+         * all of it, so the processes send side by side): latency runs from that scheduled
+         * time, so a harness that falls behind shows up in the reply latency (no coordinated
+         * omission) and in the send lag. */
         uint64_t spread = (uint64_t)cfg->spread_ms * 1000000ull;
-        while (p->rush_next < p->count &&
-               go + spread * (uint64_t)p->rush_next / (uint64_t)p->count <= now) {
+        for (;;) {
+            if (p->rush_next >= p->count)
+                break;
+            uint64_t at = go + spread * (uint64_t)p->rush_next / (uint64_t)p->count;
+            if (at > now)
+                break;
             struct viewer *v = &p->v[p->rush_next++];
             if (!v->ready)
                 continue;
@@ -374,8 +413,10 @@ static void act(struct vproc *p, uint64_t now)
             int n = snprintf(msg, sizeof(msg),
                              "{\"t\":\"order\",\"sale\":\"%s\",\"qty\":1,\"req\":\"o%u\"}",
                              cfg->sale, v->g);
-            v->t_order = bench_now_ns();
+            v->t_order = at;
             p->s->orders_sent++;
+            uint64_t sent = bench_now_ns();
+            hist_add(&p->s->send_lag, sent > at ? sent - at : 0);
             wsc_send_text(&p->e, &v->c, msg, (size_t)n);
         }
         return;
