@@ -95,7 +95,7 @@ class DrawAgree(unittest.TestCase):
     def test_random_draws(self):
         rng = self.rng
         counts = {}
-        for case in range(200):
+        for case in range(120):
             seed = bytes(rng.getrandbits(8) for _ in range(32))
             bag = rand_id(rng, 64)
             pool = [rand_id(rng) for _ in range(rng.randint(0, 40))]
