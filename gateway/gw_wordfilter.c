@@ -16,6 +16,7 @@
  * ending at the same place, so masking needs no output lists. */
 #include "gw_wordfilter.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -797,12 +798,12 @@ struct gw_wordfilter *gw_wordfilter_load(const char *path, struct gw_wordfilter_
 int gw_wordfilter_ref_init(struct gw_wordfilter_ref *r, unsigned nreaders,
                            struct gw_wordfilter *initial)
 {
-    size_t n = nreaders ? nreaders : 1;
-
-    r->slots = aligned_alloc(64, n * sizeof(*r->slots));
+    if (nreaders == 0)
+        return -EINVAL;
+    r->slots = aligned_alloc(64, nreaders * sizeof(*r->slots));
     if (r->slots == NULL)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < nreaders; i++)
         atomic_init(&r->slots[i].hazard, NULL);
     r->nreaders = nreaders;
     atomic_init(&r->cur, initial);
@@ -847,10 +848,14 @@ void gw_wordfilter_ref_swap(struct gw_wordfilter_ref *r, struct gw_wordfilter *n
 
 const struct gw_wordfilter *gw_wordfilter_ref_acquire(struct gw_wordfilter_ref *r, unsigned reader)
 {
-    struct gw_wordfilter_slot *slot = &r->slots[reader];
+    struct gw_wordfilter_slot *slot;
+    struct gw_wordfilter *f;
+
+    assert(reader < r->nreaders);
+    slot = &r->slots[reader];
     /* relaxed: only a first guess; the seq_cst load below validates it and is the
      * load that synchronizes with the swap that published the filter. */
-    struct gw_wordfilter *f = atomic_load_explicit(&r->cur, memory_order_relaxed);
+    f = atomic_load_explicit(&r->cur, memory_order_relaxed);
 
     for (;;) {
         struct gw_wordfilter *now;
@@ -867,6 +872,7 @@ const struct gw_wordfilter *gw_wordfilter_ref_acquire(struct gw_wordfilter_ref *
 
 void gw_wordfilter_ref_release(struct gw_wordfilter_ref *r, unsigned reader)
 {
+    assert(reader < r->nreaders);
     /* release: pairs with the swap's slot load; this reader's reads of the filter
      * happen before that swap frees it. */
     atomic_store_explicit(&r->slots[reader].hazard, NULL, memory_order_release);

@@ -146,8 +146,9 @@ struct gw_wordfilter_ref {
     pthread_mutex_t swap_lock; /* serializes swaps (never taken by readers) */
 };
 
-/* Initializes r for nreaders reader indexes with the filter initial (ownership is
- * transferred; NULL means no filter yet). Returns 0 or -ENOMEM. */
+/* Initializes r for nreaders (>= 1) reader indexes with the filter initial (NULL means
+ * no filter yet). On success r owns initial; on failure the caller still does. Returns
+ * 0, -EINVAL (nreaders 0) or -ENOMEM. */
 int gw_wordfilter_ref_init(struct gw_wordfilter_ref *r, unsigned nreaders,
                            struct gw_wordfilter *initial);
 

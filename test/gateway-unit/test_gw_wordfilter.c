@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -483,6 +484,7 @@ static void test_reload_while_matching(void **state)
 
     (void)state;
     assert_non_null(c);
+    assert_int_equal(gw_wordfilter_ref_init(&c->ref, 0, NULL), -EINVAL);
     assert_int_equal(gw_wordfilter_ref_init(&c->ref, READERS, build("alpha\nzzz\n")), 0);
     for (unsigned i = 0; i < READERS; i++) {
         args[i] = (struct reader_arg){c, i};
