@@ -6,7 +6,7 @@
 #   REPORT_ONLY=1                   rewrite RESULTS.md from the kept results, run nothing
 #   ONLY="rush rush-19900 ..."      run only these groups, keep the other runs' results:
 #       idle sat lat lat-tick100 lat-nchan rooms low likes churn
-#       rush rush-19900 rush-redis rush-redis-19900 micro-sale
+#       rush rush-19900 rush-19900-quiet rush-redis rush-redis-19900 micro-sale
 # Every gateway run gets a fresh gateway on a free loopback port; nginx+Nchan runs on its own
 # port for the whole suite. Each rush gets a fresh private redis-server (no persistence) and a
 # gateway on it (--redis), started once /healthz says "redis":"up", and is checked in Redis
@@ -68,7 +68,8 @@ group_of() {
     sat-*) echo sat ;; lat-gateway-tick100) echo lat-tick100 ;; lat-nchan-*) echo lat-nchan ;;
     lat-*) echo lat ;; rooms-*) echo rooms ;; low-*) echo low ;;
     rush-redis-19900-*) echo rush-redis-19900 ;; rush-redis*) echo rush-redis ;;
-    rush-19900-*) echo rush-19900 ;; rush*) echo rush ;; *) echo "$1" ;;
+    rush-19900-quiet-*) echo rush-19900-quiet ;; rush-19900-*) echo rush-19900 ;;
+    rush*) echo rush ;; *) echo "$1" ;;
     esac
 }
 if [ -z "$ONLY" ]; then
@@ -190,12 +191,13 @@ run() {
         grep -E "deliveries per|publish -> delivery|order -> reply|orders accepted|  result|FAILED" >&2
 }
 
-# rush_gw NAME VIEWERS PROCS: a rush against a fresh gateway on a fresh redis-server, every
-# viewer ordering within 1 s against RUSH_STOCK items (MID_VIEWERS / 5 for the 5,000 one).
+# rush_gw NAME VIEWERS PROCS STOCK [GATEWAY ARGS]: a rush against a fresh gateway on a fresh
+# redis-server, every viewer ordering within 1 s against STOCK items.
 rush_gw() {
     local name=$1 viewers=$2 procs=$3 stock=$4
+    shift 4
     start_redis
-    start_gateway --redis "127.0.0.1:$redis_port"
+    start_gateway --redis "127.0.0.1:$redis_port" "$@"
     if wait_redis_up; then
         run "$name" rush $(gw_args) --viewers "$viewers" --procs "$procs" --stock "$stock" \
             --spread-ms 1000 --drain 3 --ramp 3000 --ready-timeout 120 \
@@ -286,6 +288,11 @@ done
 for i in $(seq "$REPEAT"); do
     want rush-19900 && rush_gw "rush-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
     want rush-redis-19900 && rush_lua "rush-redis-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
+    # A diagnostic, not a configuration to run: the same rush with the gateway's room-wide
+    # broadcasts (stock and sale state every --sales-poll-ms, online count every --state-ms)
+    # pushed out of the rush second, to show what they cost the order replies.
+    want rush-19900-quiet && rush_gw "rush-19900-quiet-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK" \
+        --sales-poll-ms 10000 --state-ms 60000
 done
 # The sale core alone against a Redis Lua script per order, in the same run (it starts its
 # own redis-server): 2 threads, limit 2 per viewer, medians of MICRO_RUNS runs.
@@ -428,6 +435,18 @@ cat <<RUSHNOTES
   group-commits the reservations of one loop iteration in one EVALSHA
   ($(med rush-19900 .server_orders_per_batch) reservations per batch, median, $(j rush-19900-1 .viewers)-viewer runs);
   every order after the sale sold out is refused from memory without a Redis round trip.
+- What the reply latency of the $(j rush-19900-1 .viewers)-viewer rush is made of: the gateway
+  wrote $(med rush-19900 .server_writes) times in the rush (median) for $(j rush-19900-1 .orders_sent) replies:
+  every change of the room's \`stock\` or \`sale\` state (polled every 100 ms) and of its
+  \`online\` count (every 500 ms) is a write to each of the $(j rush-19900-1 .viewers) viewers, at
+  $(med rush-19900 .server_cpu_us_per_write) us of server CPU per write, in the same worker loops
+  that read the orders and write their replies (server CPU per order, all work:
+  $(med rush-19900 .server_cpu_us_per_order) us). The diagnostic run rush-19900-quiet pushes those
+  broadcasts out of the rush second (\`--sales-poll-ms 10000 --state-ms 60000\`; viewers then
+  see no stock update during the sale): $(med rush-19900-quiet .server_writes) writes, reply p99
+  $(med rush-19900-quiet .reply_ms_p99) ms (median of $(all rush-19900-quiet .reply_ms_p99)) against
+  $(med rush-19900 .reply_ms_p99) ms with the defaults. The replies-per-100-ms plots of the
+  default runs show the stalls.
 - The Redis check reads \`lg:sale:<room>:<sale>\` (stock, reserved, paid), the open set and
   the order list, and the hash of every order id a viewer was told, after the run: the run
   fails unless reserved + paid <= stock, ok replies == \`reserved\` == ZCARD(open), and every
@@ -462,12 +481,12 @@ done
 echo
 echo "### Rush runs"
 echo
-echo "| run | date | livegw | target | viewers | procs | stock | sent | accepted | refused | unanswered | reply p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | per batch | Redis reserved | open set | acked ids reserved | server CPU % | harness CPU % | load before | ok |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | date | livegw | target | viewers | procs | stock | sent | accepted | refused | unanswered | reply p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | per batch | server writes | server CPU us/order | Redis reserved | open set | acked ids reserved | server CPU % | harness CPU % | load before | ok |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/rush*.json; do
     [ -f "$f" ] || continue
     n=$(basename "$f" .json)
-    jq -r --arg n "$n" '"| \($n) | \(.date // "") | \(.livegw // "") | \(.target) | \(.viewers) | \(.procs) | \(.stock // "") | \(.orders_sent // "") | \(.orders_ok // "") | \(.orders_refused // "") | \(.orders_unanswered // "") | \(.reply_ms_p50 // "") | \(.reply_ms_p99 // "") | \(.reply_ms_p999 // "") | \(.reply_ms_max // "") | \(.send_lag_ms_p99 // "") | \(.server_orders_per_batch // "") | \(.redis_reserved // .redis_orders // "") | \(.redis_open // "") | \(.redis_acked_reserved // "") | \(.server_cpu_pct // "") | \(.harness_cpu_pct // "") | \(.load_before) | \(.ok) |"' "$f"
+    jq -r --arg n "$n" '"| \($n) | \(.date // "") | \(.livegw // "") | \(.target) | \(.viewers) | \(.procs) | \(.stock // "") | \(.orders_sent // "") | \(.orders_ok // "") | \(.orders_refused // "") | \(.orders_unanswered // "") | \(.reply_ms_p50 // "") | \(.reply_ms_p99 // "") | \(.reply_ms_p999 // "") | \(.reply_ms_max // "") | \(.send_lag_ms_p99 // "") | \(.server_orders_per_batch // "") | \(.server_writes // "") | \(.server_cpu_us_per_order // "") | \(.redis_reserved // .redis_orders // "") | \(.redis_open // "") | \(.redis_acked_reserved // "") | \(.server_cpu_pct // "") | \(.harness_cpu_pct // "") | \(.load_before) | \(.ok) |"' "$f"
 done
 echo
 echo "## Each run"
