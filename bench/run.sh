@@ -81,6 +81,9 @@ for f in "$out"/*.json "$out"/*.txt; do
     want "$(group_of "$n")" && rm -f "$out/$n".*
 done
 rm -f "$out"/*.log
+# The busiest processes when the suite starts (CPU share over each one's lifetime).
+ps -eo pid=,pcpu=,etime=,args= --sort=-pcpu | awk -v me=$$ '$1 != me && $4 != "ps" {
+    $1 = ""; print substr($0, 2) }' | head -3 | cut -c1-120 >"$out/others"
 gw_pid=
 nchan_prefix=/tmp/livegw-nchan-run-$$
 redis_pid=
@@ -330,7 +333,7 @@ lat_pct=$(all lat-gateway .delivered_pct)
 idle_kb=$(j idle .server_kb_per_viewer)
 # rush_cell PREFIX: a rush's figures over its repeats (medians), for the targets table.
 rush_cell() {
-    echo "p99 $(med "$1" .reply_ms_p99) ms (median of $REPEAT: $(all "$1" .reply_ms_p99)), p50 $(med "$1" .reply_ms_p50), p99.9 $(med "$1" .reply_ms_p999), max $(med "$1" .reply_ms_max) ms; viewers in $(all "$1" .ready); accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), unanswered $(all "$1" .orders_unanswered); Redis reserved $(all "$1" .redis_reserved), open set $(all "$1" .redis_open), acknowledged ids reserved for their viewer $(all "$1" .redis_acked_reserved); checks $(all "$1" .ok)"
+    echo "medians of $REPEAT: p99 $(med "$1" .reply_ms_p99) ms (runs: $(all "$1" .reply_ms_p99)), p50 $(med "$1" .reply_ms_p50), p99.9 $(med "$1" .reply_ms_p999), max $(med "$1" .reply_ms_max) ms; viewers in $(all "$1" .ready); accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), unanswered $(all "$1" .orders_unanswered); Redis reserved $(all "$1" .redis_reserved), open set $(all "$1" .redis_open), acknowledged ids reserved for their viewer $(all "$1" .redis_acked_reserved); checks $(all "$1" .ok)"
 }
 # rush_met PREFIX: met when every repeat passed its checks and the median p99 is < 100 ms.
 rush_met() {
@@ -357,7 +360,9 @@ runs a part of the suite and keeps the other runs: each run's date and gateway v
 in the summary tables). Every figure below comes from the JSON line of one run, kept in
 \`bench/$(basename "$out")/<run>.json\` next to its table (\`.txt\`) and plot (\`.svg\`). The
 machine is shared with other engineers' builds and tests: each run records the load average
-before it, and repeated runs are quoted as medians.
+before it, and repeated runs are quoted as medians. The busiest processes when the last
+invocation started (CPU % over each one's lifetime, elapsed, command):
+$(sed 's/^ */- /' "$out/others" 2>/dev/null)
 
 ## Machine and versions
 
@@ -444,7 +449,7 @@ cat <<RUSHNOTES
   $(med rush-19900 .server_cpu_us_per_order) us). The diagnostic run rush-19900-quiet pushes those
   broadcasts out of the rush second (\`--sales-poll-ms 10000 --state-ms 60000\`; viewers then
   see no stock update during the sale): $(med rush-19900-quiet .server_writes) writes, reply p99
-  $(med rush-19900-quiet .reply_ms_p99) ms (median of $(all rush-19900-quiet .reply_ms_p99)) against
+  $(med rush-19900-quiet .reply_ms_p99) ms (median; runs: $(all rush-19900-quiet .reply_ms_p99)) against
   $(med rush-19900 .reply_ms_p99) ms with the defaults. The replies-per-100-ms plots of the
   default runs show the stalls.
 - The Redis check reads \`lg:sale:<room>:<sale>\` (stock, reserved, paid), the open set and
