@@ -34,11 +34,12 @@ IDLE_VIEWERS=${IDLE_VIEWERS:-19900}
 MID_VIEWERS=${MID_VIEWERS:-5000}     # likes, churn, rush
 RUSH_VIEWERS=${RUSH_VIEWERS:-19900}  # rush-19900: what one gateway process holds here
 RUSH_STOCK=${RUSH_STOCK:-1000}
-MICRO_RUNS=${MICRO_RUNS:-9}          # micro-sale: runs of bench_sale_reserve (medians)
+RUSH_REPEAT=${RUSH_REPEAT:-5}      # repeats of each rush (short runs, wide spread on this machine)
+MICRO_RUNS=${MICRO_RUNS:-15}         # micro-sale: runs of bench_sale_reserve (medians)
 ONLY=${ONLY:-}
 if [ "${QUICK:-0}" = 1 ]; then       # a fast pass to check the script itself
     REPEAT=1 SAT_VIEWERS=500 SAT_SECS=2 LAT_VIEWERS=500 LAT_SECS=2 IDLE_VIEWERS=500 MID_VIEWERS=300
-    RUSH_VIEWERS=600 RUSH_STOCK=100 MICRO_RUNS=1
+    RUSH_VIEWERS=600 RUSH_STOCK=100 MICRO_RUNS=1 RUSH_REPEAT=1
 fi
 micro=$build/bench/micro/bench_sale_reserve
 # want GROUP: true when the group runs in this invocation (every group unless ONLY names some).
@@ -284,11 +285,11 @@ fi
 # The rushes: every viewer orders within one second. Each gateway rush is checked in its
 # Redis; the baseline is the usual Redis Lua script per order at the same rate, from as many
 # connections as the gateway run has client processes. Gateway and baseline alternate.
-for i in $(seq "$REPEAT"); do
+for i in $(seq "$RUSH_REPEAT"); do
     want rush && rush_gw "rush-$i" "$MID_VIEWERS" 1 $((MID_VIEWERS / 5))
     want rush-redis && rush_lua "rush-redis-$i" "$MID_VIEWERS" 4 $((MID_VIEWERS / 5))
 done
-for i in $(seq "$REPEAT"); do
+for i in $(seq "$RUSH_REPEAT"); do
     want rush-19900 && rush_gw "rush-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
     want rush-redis-19900 && rush_lua "rush-redis-19900-$i" "$RUSH_VIEWERS" 4 "$RUSH_STOCK"
     # A diagnostic, not a configuration to run: the same rush with the gateway's room-wide
@@ -317,10 +318,13 @@ fi # REPORT_ONLY
 # --- RESULTS.md ------------------------------------------------------------------------
 j() { jq -r "$2 // \"n/a\"" "$out/$1.json" 2>/dev/null || echo n/a; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "n/a"}'; }
-med() { # med PREFIX FIELD: median of FIELD over PREFIX-1..REPEAT
-    for i in $(seq "$REPEAT"); do j "$1-$i" "$2"; done | grep -v n/a | median
+# runs_of PREFIX: the kept runs PREFIX-1, PREFIX-2, ... (however many the last run made).
+runs_of() { ls "$out" 2>/dev/null | grep -E "^$1-[0-9]+\.json\$" | sed 's/\.json$//' | sort -V; }
+nruns() { runs_of "$1" | wc -l; }
+med() { # med PREFIX FIELD: median of FIELD over PREFIX-1..N
+    for n in $(runs_of "$1"); do j "$n" "$2"; done | grep -v n/a | median
 }
-all() { for i in $(seq "$REPEAT"); do j "$1-$i" "$2"; done | paste -sd' '; }
+all() { for n in $(runs_of "$1"); do j "$n" "$2"; done | paste -sd' '; }
 
 gw_build_dir=$(cd "$(dirname "$livegw")/.." && pwd)
 gw_build_type=$(grep -m1 '^CMAKE_BUILD_TYPE' "$gw_build_dir/CMakeCache.txt" 2>/dev/null | cut -d= -f2)
@@ -333,7 +337,7 @@ lat_pct=$(all lat-gateway .delivered_pct)
 idle_kb=$(j idle .server_kb_per_viewer)
 # rush_cell PREFIX: a rush's figures over its repeats (medians), for the targets table.
 rush_cell() {
-    echo "medians of $REPEAT: p99 $(med "$1" .reply_ms_p99) ms (runs: $(all "$1" .reply_ms_p99)), p50 $(med "$1" .reply_ms_p50), p99.9 $(med "$1" .reply_ms_p999), max $(med "$1" .reply_ms_max) ms; viewers in $(all "$1" .ready); accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), unanswered $(all "$1" .orders_unanswered); Redis reserved $(all "$1" .redis_reserved), open set $(all "$1" .redis_open), acknowledged ids reserved for their viewer $(all "$1" .redis_acked_reserved); checks $(all "$1" .ok)"
+    echo "medians of $(nruns "$1"): p99 $(med "$1" .reply_ms_p99) ms (runs: $(all "$1" .reply_ms_p99)), p50 $(med "$1" .reply_ms_p50), p99.9 $(med "$1" .reply_ms_p999), max $(med "$1" .reply_ms_max) ms; viewers in $(all "$1" .ready); accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), unanswered $(all "$1" .orders_unanswered); Redis reserved $(all "$1" .redis_reserved), open set $(all "$1" .redis_open), acknowledged ids reserved for their viewer $(all "$1" .redis_acked_reserved); checks $(all "$1" .ok)"
 }
 # rush_met PREFIX: met when every repeat passed its checks and the median p99 is < 100 ms.
 rush_met() {
@@ -344,7 +348,7 @@ rush_met() {
     awk -v p="$p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }'
 }
 lua_cell() {
-    echo "p99 $(med "$1" .reply_ms_p99) ms (median of $REPEAT), max $(med "$1" .reply_ms_max) ms, accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), stock left in Redis $(all "$1" .redis_stock_left), $(j "$1-1" .procs) connections"
+    echo "p99 $(med "$1" .reply_ms_p99) ms (median of $(nruns "$1")), max $(med "$1" .reply_ms_max) ms, accepted $(all "$1" .orders_ok) of stock $(j "$1-1" .stock), stock left in Redis $(all "$1" .redis_stock_left), $(j "$1-1" .procs) connections"
 }
 mj() { j micro-sale "$1"; }
 micro_core=$(mj .core_rush_fresh_per_s)
@@ -383,8 +387,8 @@ $(sed 's/^ */- /' "$out/others" 2>/dev/null)
 | target | goal | measured | |
 |---|---|---|---|
 | idle: one gateway process | ~19,900 viewers, <= 2 KB RSS each | $(j idle .ready) viewers, $idle_kb KB each | $(awk -v k="$idle_kb" 'BEGIN { print (k + 0 <= 2.0 && k != "n/a") ? "met" : "not met" }') |
-| fanout saturation, 10,000 viewers, 64 B high priority | >= 5x Nchan's deliveries/s (uWS ~0.5 M/s) | gateway $sat_gw/s vs Nchan $sat_nc/s (median of $REPEAT): ${ratio}x; viewers in: gateway $(all sat-gateway .ready), Nchan $(all sat-nchan .ready) | $(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 5) ? "met" : "not met" }') |
-| fanout latency, 10,000 viewers x 20 msg/s | every delivery, p99 < 100 ms | p99 $lat_p99 ms (median of $REPEAT, $LAT_PROCS client processes), delivered $lat_pct % | $(awk -v p="$lat_p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }') |
+| fanout saturation, 10,000 viewers, 64 B high priority | >= 5x Nchan's deliveries/s (uWS ~0.5 M/s) | gateway $sat_gw/s vs Nchan $sat_nc/s (median of $(nruns sat-gateway)): ${ratio}x; viewers in: gateway $(all sat-gateway .ready), Nchan $(all sat-nchan .ready) | $(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 5) ? "met" : "not met" }') |
+| fanout latency, 10,000 viewers x 20 msg/s | every delivery, p99 < 100 ms | p99 $lat_p99 ms (median of $(nruns lat-gateway), $LAT_PROCS client processes), delivered $lat_pct % | $(awk -v p="$lat_p99" 'BEGIN { print (p != "n/a" && p + 0 < 100) ? "met" : "not met" }') |
 | rush, $(j rush-1 .viewers) viewers order within 1 s | every reply, p99 reply < 100 ms, zero oversell, Redis agrees with the viewers | $(rush_cell rush) | $(rush_met rush) |
 | rush, $(j rush-19900-1 .viewers) viewers (one gateway process) order within 1 s | the same | $(rush_cell rush-19900) | $(rush_met rush-19900) |
 | rush baseline: Redis Lua per order, same rate | for comparison | $(j rush-redis-1 .viewers) orders: $(lua_cell rush-redis); $(j rush-redis-19900-1 .viewers) orders: $(lua_cell rush-redis-19900) | |
