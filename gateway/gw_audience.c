@@ -118,11 +118,11 @@ void gw_audience_wecom(struct gw_audience *a, const char *uid, enum gw_wecom_rep
         v->shown = true;
         a->shown++;
     }
-    if (what >= GW_WECOM_CLICKED && !v->clicked) {
+    if (what >= GW_WECOM_REPORT_CLICKED && !v->clicked) {
         v->clicked = true;
         a->clicked++;
     }
-    if (what == GW_WECOM_ADDED && !v->added) {
+    if (what == GW_WECOM_REPORT_ADDED && !v->added) {
         v->added = true;
         a->added++;
     }

@@ -45,7 +45,7 @@ enum gw_engage {
     GW_ENGAGE_BAG_JOIN,
 };
 
-enum gw_wecom_report { GW_WECOM_SHOWN, GW_WECOM_CLICKED, GW_WECOM_ADDED };
+enum gw_wecom_report { GW_WECOM_REPORT_SHOWN, GW_WECOM_REPORT_CLICKED, GW_WECOM_REPORT_ADDED };
 
 struct gw_audience {
     struct gw_strmap by_uid; /* uid -> struct gw_viewer * (owned) */

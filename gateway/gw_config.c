@@ -88,6 +88,24 @@ static const struct opt opts[] = {
     INT("drain-secs", drain_secs, 0, 600, "SIGTERM: seconds to flush viewers before exit"),
     INT("rx-buffer", rx_buffer, 128, 65536, "receive buffer per connection (bytes)"),
     STR("static-dir", static_dir, "directory with the viewer page and host console (empty: off)"),
+    STR("words", words, "sensitive-word list, one word per line (reloaded on SIGHUP; empty: off)"),
+    STR("words-action", words_action,
+        "a comment with a listed word: mask (***) or refuse (blocked)"),
+    STR("wecom-title", wecom_title, "automatic WeCom waves: title when the host pushed none"),
+    STR("wecom-hook", wecom_hook, "automatic WeCom waves: hook text (the exclusive benefit)"),
+    STR("wecom-link", wecom_link,
+        "automatic WeCom waves: the store's contact-me link (empty: off)"),
+    INT("room-idle-s", room_idle_s, 0, 86400 * 7,
+        "close a room (4100, CRM records) after this long without viewers (0 = never)"),
+    INT("trust-window-s", trust_window_s, 1, 60, "trust index: sliding window in seconds"),
+    INT("trust-warmup-s", trust_warmup_s, 0, 86400, "trust index: no automatic wave before"),
+    INT("trust-sustain-s", trust_sustain_s, 1, 600, "trust index: peak seconds before a wave"),
+    INT("trust-cooldown-s", trust_cooldown_s, 0, 86400, "least seconds between two waves"),
+    INT("trust-min-online", trust_min_online, 0, 1000000, "no automatic wave below this"),
+    INT("trust-min-score", trust_min_score, 0, 1000000,
+        "least weighted interactions in the window for a peak"),
+    INT("trust-factor-pct", trust_factor_pct, 100, 10000,
+        "a peak is at least this percentage of the room's baseline"),
     INT("log-level", log_level, 0, 3, "0 error, 1 warn, 2 info, 3 debug"),
 };
 
@@ -123,6 +141,15 @@ void gw_config_defaults(struct gw_config *c)
     c->drain_secs = 5;
     c->rx_buffer = 512;
     c->log_level = 2;
+    gw_strlcpy(c->words_action, "mask", sizeof(c->words_action));
+    c->room_idle_s = 1800;
+    c->trust_window_s = 20;
+    c->trust_warmup_s = 120;
+    c->trust_sustain_s = 5;
+    c->trust_cooldown_s = 300;
+    c->trust_min_online = 10;
+    c->trust_min_score = 40;
+    c->trust_factor_pct = 200;
 }
 
 static const struct opt *find_opt(const char *name, size_t len)
@@ -327,6 +354,10 @@ int gw_config_check(const struct gw_config *c, FILE *err)
     }
     if (c->ping_timeout_secs <= c->ping_secs) {
         fprintf(err, "livegw: --ping-timeout-secs must exceed --ping-secs\n");
+        return -1;
+    }
+    if (strcmp(c->words_action, "mask") != 0 && strcmp(c->words_action, "refuse") != 0) {
+        fprintf(err, "livegw: --words-action is mask or refuse\n");
         return -1;
     }
     return 0;

@@ -50,7 +50,20 @@ struct gw_config {
     int drain_secs;        /* SIGTERM: time to flush before exit */
     int rx_buffer;         /* lws receive buffer per connection */
     char static_dir[512];  /* clients served at /live and /console; empty = off */
-    int log_level;         /* 0 error, 1 warn, 2 info, 3 debug */
+    char words[512];       /* sensitive-word list file (reloaded on SIGHUP); empty = off */
+    char words_action[8];  /* "mask" or "refuse" */
+    char wecom_title[512]; /* automatic WeCom waves, when the host has not pushed one */
+    char wecom_hook[512];
+    char wecom_link[1025];
+    int room_idle_s;      /* close a room nobody has watched for this long (0 = never) */
+    int trust_window_s;   /* trust index: sliding window */
+    int trust_warmup_s;   /* no automatic wave in a room's first seconds */
+    int trust_sustain_s;  /* peak seconds in a row before a wave */
+    int trust_cooldown_s; /* least seconds between two waves of a room */
+    int trust_min_online; /* fewer viewers online: no automatic wave */
+    int trust_min_score;  /* least weighted interactions in the window for a peak */
+    int trust_factor_pct; /* a peak is at least this % of the baseline */
+    int log_level;        /* 0 error, 1 warn, 2 info, 3 debug */
 };
 
 /* Fills *c with the defaults. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_bag.h"
 #include "gw_fanout.h"
 #include "gw_host.h"
 #include "gw_http.h"
@@ -21,6 +22,8 @@
 #include "proto_utf8.h"
 
 #define ABUSE_WINDOW_MS 10000
+
+static void detach_replies(struct gw_conn *c);
 
 struct handshake {
     struct proto_query q;
@@ -259,6 +262,7 @@ static void on_closed(struct gw_worker *w, struct gw_conn *c)
         return; /* never established */
     gw_fanout_leave(w, c);
     gw_sales_conn_detach(c);
+    detach_replies(c);
     for (uint32_t i = c->q_head; i < c->q.n; i++)
         gw_msg_unref(c->q.v[i]);
     c->q.n = c->q_head = 0;
@@ -275,6 +279,36 @@ static void on_closed(struct gw_worker *w, struct gw_conn *c)
     c->nick = c->from = NULL;
     c->rx = NULL;
     c->w = NULL;
+}
+
+/* ---- replies that wait -------------------------------------------------------------- */
+
+void gw_reply_attach(struct gw_reply *x, struct gw_conn *c)
+{
+    x->c = c;
+    x->next = c->replies;
+    if (x->next)
+        x->next->pprev = &x->next;
+    x->pprev = &c->replies;
+    c->replies = x;
+}
+
+void gw_reply_detach(struct gw_reply *x)
+{
+    if (!x->c)
+        return;
+    *x->pprev = x->next;
+    if (x->next)
+        x->next->pprev = x->pprev;
+    x->next = NULL;
+    x->pprev = NULL;
+    x->c = NULL;
+}
+
+static void detach_replies(struct gw_conn *c)
+{
+    while (c->replies)
+        gw_reply_detach(c->replies);
 }
 
 /* ---- sending ----------------------------------------------------------------------- */
@@ -399,23 +433,41 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
     case PROTO_C_COMMENT: {
         struct gw_msg *own = NULL;
         bool host = c->role != PROTO_ROLE_VIEWER;
+        const char *text = m->u.comment.text;
+        char *masked = NULL;
         if (!host && !gw_bucket_take(&c->b_comment, 1, now)) {
             refuse_msg(c, PROTO_ERR_RATE_LIMITED, "too many comments: slow down", req);
             return;
         }
-        switch (gw_room_comment(r, w, c->uid, c->nick, m->u.comment.text, host, &own)) {
+        if (!host && w->srv->words_on) {
+            switch (gw_server_filter_comment(w, text, &masked)) {
+            case GW_WORDS_BLOCKED:
+                refuse_msg(c, PROTO_ERR_BLOCKED, "your comment contains a word not allowed here",
+                           req);
+                return;
+            case GW_WORDS_MASKED:
+                text = masked;
+                break;
+            case GW_WORDS_CLEAN:
+                break;
+            }
+        }
+        switch (gw_room_comment(r, w, c->uid, c->nick, text, host, &own)) {
         case GW_COMMENT_MUTED:
             refuse_msg(c, PROTO_ERR_MUTED, "you are muted in this room", req);
-            return;
+            break;
         case GW_COMMENT_SAMPLED:
             /* Kept out of the room stream by the readable rate; its author still
              * sees it. */
             gw_conn_send(c, own);
             gw_msg_unref(own);
-            return;
+            gw_bag_comment(w, c, m->u.comment.text, req);
+            break;
         case GW_COMMENT_SHOWN:
-            return;
+            gw_bag_comment(w, c, m->u.comment.text, req);
+            break;
         }
+        free(masked);
         return;
     }
     case PROTO_C_LIKE:
@@ -430,15 +482,15 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
         return;
     case PROTO_C_WECOM:
         gw_room_wecom_report(r, c->uid,
-                             m->u.wecom.action == PROTO_WECOM_ADDED     ? GW_WECOM_ADDED
-                             : m->u.wecom.action == PROTO_WECOM_CLICKED ? GW_WECOM_CLICKED
-                                                                        : GW_WECOM_SHOWN);
+                             m->u.wecom.action == PROTO_WECOM_ADDED     ? GW_WECOM_REPORT_ADDED
+                             : m->u.wecom.action == PROTO_WECOM_CLICKED ? GW_WECOM_REPORT_CLICKED
+                                                                        : GW_WECOM_REPORT_SHOWN);
         return;
     case PROTO_C_ORDER:
         gw_sales_order(w, c, m);
         return;
     case PROTO_C_BAG_JOIN:
-        refuse_msg(c, PROTO_ERR_NOT_FOUND, "no open lucky bag", req);
+        gw_bag_join(w, c, m->u.bag_join.bag, req);
         return;
     default:
         break;
@@ -554,6 +606,7 @@ int gw_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (c) {
             gw_http_release(c);
             gw_sales_conn_detach(c);
+            detach_replies(c);
         }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:

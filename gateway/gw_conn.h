@@ -15,6 +15,20 @@
 #include "proto_token.h"
 
 struct gw_worker;
+struct gw_conn;
+
+/* A reply that waits (for Redis) on the connection's thread: attached to the
+ * connection, and detached (c = NULL) when the connection closes first. */
+struct gw_reply {
+    struct gw_reply *next, **pprev;
+    struct gw_conn *c; /* NULL when detached */
+};
+
+/* Attaches x (zeroed) to c. Owner thread. */
+void gw_reply_attach(struct gw_reply *x, struct gw_conn *c);
+
+/* Detaches x from its connection, if any. */
+void gw_reply_detach(struct gw_reply *x);
 
 struct gw_conn {
     struct lws *wsi;
@@ -46,11 +60,12 @@ struct gw_conn {
     unsigned char *rx; /* a client message spanning several receive buffers, or an
                         * HTTP request body */
     uint32_t rx_len;
-    char *http_room;        /* POST /api/rooms/<room>/events in progress: the room */
-    bool http_too_large;    /* that body went over its limit */
-    char *http_order;       /* POST /api/orders/<id>/<action> waiting for its body: "id/action" */
-    lws_dll2_owner_t waits; /* replies waiting for Redis (struct gw_wait, gw_sales.c) */
-    char *http_resp;        /* a deferred HTTP answer, written when writable */
+    char *http_room;          /* POST /api/rooms/<room>/events in progress: the room */
+    bool http_too_large;      /* that body went over its limit */
+    char *http_order;         /* POST /api/orders/<id>/<action> waiting for its body: "id/action" */
+    lws_dll2_owner_t waits;   /* replies waiting for Redis (struct gw_wait, gw_sales.c) */
+    struct gw_reply *replies; /* other replies waiting for Redis (lucky bags) */
+    char *http_resp;          /* a deferred HTTP answer, written when writable */
     uint32_t http_resp_len;
     uint16_t http_status;
     char ip[48];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_bag.h"
 #include "gw_log.h"
 #include "gw_sales.h"
 #include "gw_server.h"
@@ -133,7 +134,11 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     /* relaxed: display counters; any recent value is right. */
     uint64_t likes = atomic_load_explicit(&r->likes, memory_order_relaxed);
     uint64_t online = atomic_load_explicit(&r->online, memory_order_relaxed);
-    bool state_changed = likes != s->sent_likes || online != s->sent_online;
+    uint64_t bag_serial = atomic_load_explicit(&r->bag_open_serial, memory_order_relaxed);
+    uint64_t bag_count = atomic_load_explicit(&r->bag_count, memory_order_relaxed);
+    bool bag_changed =
+        bag_serial && (bag_serial != s->sent_bag_serial || bag_count != s->sent_bag_count);
+    bool state_changed = likes != s->sent_likes || online != s->sent_online || bag_changed;
     size_t total = 0;
     struct gw_batch *b;
     unsigned char *p;
@@ -155,6 +160,23 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
         struct gw_msg *m = in->v[i];
         if (m->kind == GW_MSG_PROMPT || m->kind == GW_MSG_PROMPT_AUTO) {
             prompt_viewers(w, s, m, m->kind == GW_MSG_PROMPT);
+            gw_msg_unref(m);
+            continue;
+        }
+        if (m->kind == GW_MSG_YOU_WON) {
+            gw_bag_you_won(w, r, &s->viewers, m);
+            gw_msg_unref(m);
+            continue;
+        }
+        if (m->kind == GW_MSG_CLOSE) {
+            /* The room closed: everyone here gets what came before, the notice, 4100. */
+            lws_start_foreach_dll(struct lws_dll2 *, d, lws_dll2_get_head(&s->viewers))
+            {
+                struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
+                gw_conn_send(c, m);
+                gw_conn_close(c, 4100, "room closed");
+            }
+            lws_end_foreach_dll(d);
             gw_msg_unref(m);
             continue;
         }
@@ -191,6 +213,16 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
                 gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
                 total += in->v[in->n - 1]->len;
                 s->sent_online = online;
+            }
+            if (bag_changed) {
+                char id[PROTO_ID_MAX + 1];
+                uint64_t n;
+                if (gw_bag_count_due(r, &s->sent_bag_serial, &s->sent_bag_count, id, &n)) {
+                    enc = gw_worker_enc(w);
+                    proto_enc_bag_count(enc, id, n);
+                    gw_msgvec_push(in, gw_msg_create(enc, GW_MSG_STATE, 0));
+                    total += in->v[in->n - 1]->len;
+                }
             }
             s->state_at = now;
             state_changed = false;
@@ -281,7 +313,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     struct gw_msgvec in, replay = {0};
     struct proto_welcome wel;
     struct proto_card card;
-    struct proto_buf *enc;
+    struct proto_buf *enc, bagj = {0};
     struct gw_msg *m;
     bool has_card, gap = false, online_changed = false, first;
     uint64_t seq, online;
@@ -313,6 +345,10 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     }
     has_card = r->has_card;
     gw_sales_welcome(w->srv, r, &w->enc2);
+    if (r->bag) {
+        proto_buf_init(&bagj, 0);
+        gw_bag_welcome(r, c->uid, &bagj);
+    }
     if (has_card)
         card = r->card;
     if (has_since && since < seq) {
@@ -367,7 +403,10 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     wel.sales_json = (const char *)proto_buf_data(&w->enc2);
     wel.sales_len = w->enc2.len;
     wel.role = proto_role_name(c->role);
+    wel.bag_json = bagj.len ? (const char *)proto_buf_data(&bagj) : NULL;
+    wel.bag_len = bagj.len;
     proto_enc_welcome(enc, &wel);
+    proto_buf_fini(&bagj);
     m = gw_msg_create(enc, GW_MSG_TARGETED, 0);
     rc = gw_conn_send(c, m);
     gw_msg_unref(m);
@@ -408,7 +447,9 @@ void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c)
     pthread_mutex_lock(&r->lock);
     if (c->role == PROTO_ROLE_VIEWER) {
         void **slot = gw_strmap_get(&r->online_uids, c->uid);
-        gw_audience_leave(&r->audience, c->uid, gw_now_ms());
+        /* A connection of a session that closed has no record in the new one. */
+        if (c->joined_ms >= r->session_ms)
+            gw_audience_leave(&r->audience, c->uid, gw_now_ms());
         if (slot) {
             *slot = (void *)((uintptr_t)*slot - 1);
             if (!*slot) {

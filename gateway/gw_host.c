@@ -1,6 +1,8 @@
 /* gw_host.c: what host commands do to a room. */
 #include "gw_host.h"
 
+#include "gw_bag.h"
+#include "gw_live.h"
 #include "gw_sales.h"
 #include "gw_server.h"
 
@@ -31,14 +33,18 @@ int gw_host_exec(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
     case PROTO_C_SALE_STOP:
         return gw_sales_host(w, r, c, m, code, msg);
     case PROTO_C_WECOM_PUSH:
+        /* Also what the room's automatic waves will say. */
+        gw_live_set_prompt(r, m->u.wecom_push.title, m->u.wecom_push.hook, m->u.wecom_push.link);
         gw_room_wecom_push(r, w, m->u.wecom_push.title, m->u.wecom_push.hook, m->u.wecom_push.link,
                            true);
         return 0;
     case PROTO_C_BAG_START:
     case PROTO_C_BAG_DRAW:
-        *code = PROTO_ERR_UNAVAILABLE;
-        *msg = "this gateway does not run lucky bags yet";
-        return -1;
+        return gw_bag_host(w, r, c, m, code, msg);
+    case PROTO_C_ROOM_CLOSE:
+        /* The ack is queued now; the close reaches the shards at their next tick. */
+        gw_live_close(w, r, "closed by the host");
+        return 0;
     default:
         *code = PROTO_ERR_BAD_REQUEST;
         *msg = "not a host command";

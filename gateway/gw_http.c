@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_bag.h"
 #include "gw_conn.h"
 #include "gw_host.h"
 #include "gw_log.h"
@@ -225,6 +226,21 @@ static int order_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
     return 0;
 }
 
+/* GET /api/rooms/<room>/bags/<bag>: the bag and its participants. */
+static int bag_request(struct gw_worker *w, struct lws *wsi, const char *room, const char *bag)
+{
+    struct gw_room *r = gw_rooms_get(&w->srv->rooms, room, false);
+    struct proto_buf *b;
+
+    if (!proto_id_is_valid(bag, strlen(bag)))
+        return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "bad bag id in path");
+    b = gw_worker_enc(w);
+    if (!r || gw_bag_participants(r, bag, b) != 200)
+        return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND,
+                           "not this room's current or last lucky bag");
+    return reply_done(wsi, 200, "application/json", (const char *)proto_buf_data(b), b->len);
+}
+
 int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, const char *uri)
 {
     bool is_post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
@@ -248,6 +264,9 @@ int gw_http_on_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, 
         return reply_error(wsi, 404, PROTO_ERR_NOT_FOUND, "no such endpoint");
     if (parse_room_path(uri, room, &tail) < 0)
         return reply_error(wsi, 400, PROTO_ERR_BAD_REQUEST, "bad room id in path");
+    if (!is_post && !strncmp(tail, "/bags/", 6))
+        /* Public: whoever saw the draw may check it (proto/DRAW.md). */
+        return bag_request(w, wsi, room, tail + 6);
     st = check_bearer(w, wsi, room);
     if (st)
         return reply_error(wsi, st, st == 401 ? PROTO_ERR_UNAUTHORIZED : PROTO_ERR_FORBIDDEN,

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            gw_info("SIGHUP: nothing to reload yet");
+            gw_server_reload_words(&srv);
             continue;
         }
         break;

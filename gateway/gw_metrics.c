@@ -124,6 +124,22 @@ void gw_metrics_render(struct gw_server *srv, struct proto_buf *b)
          "livegw_order_replies_total{ok=\"false\"} %llu\n",
          (unsigned long long)SUM(orders_ok), (unsigned long long)SUM(orders_refused));
     gw_sales_metrics(srv, b);
+    line(b,
+         "# HELP livegw_comments_filtered_total Comments with listed words, masked or refused.\n"
+         "# TYPE livegw_comments_filtered_total counter\n"
+         "livegw_comments_filtered_total{action=\"masked\"} %llu\n"
+         "livegw_comments_filtered_total{action=\"refused\"} %llu\n",
+         (unsigned long long)SUM(comments_masked), (unsigned long long)SUM(comments_blocked));
+    line(b,
+         "# TYPE livegw_bags_total counter\n"
+         "livegw_bags_total{event=\"started\"} %llu\nlivegw_bags_total{event=\"joined\"} %llu\n"
+         "livegw_bags_total{event=\"drawn\"} %llu\n"
+         "livegw_bags_total{event=\"draw_write_retried\"} %llu\n",
+         (unsigned long long)atomic_load_explicit(&srv->bags.started, memory_order_relaxed),
+         (unsigned long long)atomic_load_explicit(&srv->bags.joins, memory_order_relaxed),
+         (unsigned long long)atomic_load_explicit(&srv->bags.draws, memory_order_relaxed),
+         (unsigned long long)atomic_load_explicit(&srv->bags.draw_retries, memory_order_relaxed));
+    gw_live_metrics(srv, b);
     counter(b, "draining", "gauge", "1 while the server drains after SIGTERM.",
             atomic_load_explicit(&srv->draining, memory_order_relaxed) ? 1 : 0);
     counter(b, "uptime_seconds", "gauge", "Seconds since start.",

@@ -53,9 +53,11 @@ struct gw_counters {
     atomic_uint_fast64_t queue_bytes; /* gauge: bytes in targeted queues */
     atomic_uint_fast64_t closes[GW_CLOSE_SLOTS];
     atomic_uint_fast64_t refused[GW_REFUSE_SLOTS];
-    atomic_uint_fast64_t connections;    /* gauge: open WebSocket connections */
-    atomic_uint_fast64_t orders_ok;      /* `order` replies ok: true */
-    atomic_uint_fast64_t orders_refused; /* `order` replies ok: false */
+    atomic_uint_fast64_t connections;      /* gauge: open WebSocket connections */
+    atomic_uint_fast64_t orders_ok;        /* `order` replies ok: true */
+    atomic_uint_fast64_t orders_refused;   /* `order` replies ok: false */
+    atomic_uint_fast64_t comments_masked;  /* comments with listed words masked */
+    atomic_uint_fast64_t comments_blocked; /* comments refused for listed words */
 } __attribute__((aligned(64)));
 
 static inline void gw_count(atomic_uint_fast64_t *c, uint64_t n)

@@ -25,13 +25,16 @@ enum gw_msg_kind {
     GW_MSG_STATE,       /* a coalesced state update (likes, online): latest value wins */
     GW_MSG_PROMPT,      /* a WeCom prompt pushed by hand: every viewer who has not added */
     GW_MSG_PROMPT_AUTO, /* an automatic one: engaged viewers outside their cooldown */
+    GW_MSG_YOU_WON,     /* a bag's `bag` with you_won: every connection of its winners */
+    GW_MSG_CLOSE,       /* the room closed: a targeted notice, then close 4100, to all */
 };
 
 struct gw_msg {
     atomic_uint refs;
     uint8_t kind;        /* enum gw_msg_kind */
     uint64_t seq;        /* room seq, 0 when it carries none */
-    uint64_t comment_id; /* comments: the room's comment id; prompts: their number; else 0 */
+    uint64_t comment_id; /* comments: the room's comment id; prompts: their number; you_won:
+                          * the bag's serial; else 0 */
     char author[PROTO_ID_MAX + 1]; /* for comments: the author's uid, else "" */
     uint32_t len;                  /* frame bytes */
     unsigned char data[];          /* len bytes: ws header + JSON */

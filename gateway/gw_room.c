@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_bag.h"
 #include "gw_fanout.h"
+#include "gw_live.h"
 #include "gw_server.h"
 #include "gw_util.h"
+#include "gw_wecom.h"
 
 /* ---- message vectors -------------------------------------------------------------- */
 
@@ -49,6 +52,24 @@ void gw_rooms_init(struct gw_rooms *rs, struct gw_server *srv, int nshards, uint
     rs->comment_rate = comment_rate;
 }
 
+/* The trust index with the gateway's thresholds (gw_trust.h explains them). */
+static void room_trust_init(struct gw_room *r)
+{
+    const struct gw_config *cfg = &r->srv->cfg;
+    struct gw_trust_config tc;
+
+    gw_trust_config_defaults(&tc);
+    tc.window_s = (unsigned)cfg->trust_window_s;
+    tc.warmup_s = (unsigned)cfg->trust_warmup_s;
+    tc.sustain_s = (unsigned)cfg->trust_sustain_s;
+    tc.cooldown_s = (unsigned)cfg->trust_cooldown_s;
+    tc.min_online = (unsigned)cfg->trust_min_online;
+    tc.min_score = cfg->trust_min_score;
+    tc.factor = cfg->trust_factor_pct / 100.0;
+    if (gw_trust_init(&r->trust, &tc) < 0)
+        gw_trust_init(&r->trust, NULL); /* the options are range-checked: not reached */
+}
+
 static struct gw_room *room_create(struct gw_rooms *rs, const char *id)
 {
     struct gw_room *r = gw_xcalloc(1, sizeof(*r) + (size_t)rs->nshards * sizeof(r->shards[0]));
@@ -62,6 +83,8 @@ static struct gw_room *room_create(struct gw_rooms *rs, const char *id)
     gw_audience_init(&r->audience);
     gw_strmap_init(&r->mutes);
     gw_bucket_init(&r->sampling, rs->comment_rate, rs->comment_rate, gw_mono_ms());
+    r->session_ms = gw_now_ms();
+    room_trust_init(r);
     r->nshards = rs->nshards;
     for (int i = 0; i < rs->nshards; i++) {
         struct gw_shard *s = &r->shards[i];
@@ -85,6 +108,10 @@ static void room_destroy(struct gw_room *r)
     gw_strmap_fini(&r->online_uids);
     gw_audience_fini(&r->audience);
     gw_strmap_fini(&r->mutes);
+    gw_bag_free(r->bag);
+    free(r->prompt_title);
+    free(r->prompt_hook);
+    free(r->prompt_link);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -149,6 +176,42 @@ static void room_commit(struct gw_room *r, struct gw_worker *w, struct gw_msg *m
         gw_worker_mark_dirty(w->srv, s);
     }
     gw_msg_unref(m);
+}
+
+void gw_room_commit_locked(struct gw_room *r, struct gw_worker *w, struct gw_msg *m)
+{
+    room_commit(r, w, m);
+}
+
+void gw_room_commit_msg(struct gw_room *r, struct gw_worker *w, struct gw_msg *m)
+{
+    pthread_mutex_lock(&r->lock);
+    room_commit(r, w, m);
+    pthread_mutex_unlock(&r->lock);
+}
+
+void gw_room_reset_session(struct gw_room *r, struct gw_worker *w)
+{
+    (void)w;
+    gw_audience_fini(&r->audience);
+    gw_audience_init(&r->audience);
+    /* Everyone still connected is closing with 4100 and leaves no record behind: their
+     * leave finds no record. */
+    r->has_card = false;
+    gw_bag_room_closed(r, w);
+    room_trust_init(r);
+    memset(r->trust_seen, 0, sizeof(r->trust_seen));
+    r->waves = 0;
+    r->empty_since_ms = 0;
+    r->session_ms = gw_now_ms();
+    /* relaxed: display counters, written under the room lock. */
+    atomic_store_explicit(&r->likes, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->comments, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->comments_shown, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->card_clicks, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->orders_placed, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->bag_joins, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->peak_online, 0, memory_order_relaxed);
 }
 
 enum gw_comment_result gw_room_comment(struct gw_room *r, struct gw_worker *w, const char *uid,
@@ -323,6 +386,8 @@ void gw_room_engage(struct gw_room *r, const char *uid, enum gw_engage what)
 
 void gw_room_order(struct gw_room *r, const char *uid, const void *order)
 {
+    /* relaxed: a statistic (the trust index reads it once a second). */
+    atomic_fetch_add_explicit(&r->orders_placed, 1, memory_order_relaxed);
     pthread_mutex_lock(&r->lock);
     gw_audience_order(&r->audience, uid, order);
     pthread_mutex_unlock(&r->lock);
@@ -339,14 +404,13 @@ void gw_room_wecom_push(struct gw_room *r, struct gw_worker *w, const char *titl
                         const char *link, bool manual)
 {
     struct proto_buf *b = gw_worker_enc(w);
-    char prompt[24], *full;
-    size_t n = strlen(link) + 48;
+    char prompt[24], full[GW_WECOM_LINK_MAX];
     struct gw_msg *m;
 
-    /* The store attributes each add by the link's `state` (at most 30 characters):
-     * the room id, cut to fit. Room ids are URL-safe. */
-    full = gw_xmalloc(n);
-    snprintf(full, n, "%s%sstate=%.30s", link, strchr(link, '?') ? "&" : "?", r->id);
+    /* The store attributes each add by the link's `state` (at most 30 characters) that
+     * names the room (gw_wecom.h). A link that cannot carry it is sent as given. */
+    if (gw_wecom_link(link, r->id, full, sizeof(full)) < 0)
+        gw_strlcpy(full, link, sizeof(full));
     pthread_mutex_lock(&r->lock);
     snprintf(prompt, sizeof(prompt), "p%" PRIu64, ++r->prompt_ids);
     proto_enc_wecom(b, prompt, title, hook, full);
@@ -354,7 +418,6 @@ void gw_room_wecom_push(struct gw_room *r, struct gw_worker *w, const char *titl
     m->comment_id = r->prompt_ids; /* the prompt's number, for per-uid waves */
     room_commit(r, w, m);
     pthread_mutex_unlock(&r->lock);
-    free(full);
 }
 
 void gw_room_describe(struct gw_room *r, struct proto_buf *b)
@@ -391,9 +454,10 @@ void gw_room_describe(struct gw_room *r, struct proto_buf *b)
     proto_json_uint(b, "comments_shown",
                     atomic_load_explicit(&r->comments_shown, memory_order_relaxed));
     proto_json_uint(b, "card_clicks", atomic_load_explicit(&r->card_clicks, memory_order_relaxed));
+    proto_json_uint(b, "bag_joins", atomic_load_explicit(&r->bag_joins, memory_order_relaxed));
     gw_sales_describe(r->srv, r, b);
-    proto_json_null(b, "bag");
+    gw_bag_describe(r, b);
     proto_enc_card_value(b, "card", has_card ? &card : NULL);
-    proto_json_int(b, "trust", 0);
+    gw_live_describe(r, b);
     proto_json_obj_end(b);
 }

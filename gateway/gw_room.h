@@ -26,6 +26,7 @@
 #include "gw_msg.h"
 #include "gw_audience.h"
 #include "gw_strmap.h"
+#include "gw_trust.h"
 #include "proto_cmsg.h"
 
 struct gw_server;
@@ -33,6 +34,7 @@ struct gw_worker;
 struct gw_conn;
 struct gw_batch;
 struct gw_sale;
+struct gw_bag;
 
 /* A growable array of message references (shard inbox, per-connection queue). */
 struct gw_msgvec {
@@ -62,6 +64,7 @@ struct gw_shard {
     int64_t state_at;    /* monotonic ms of the last state update batched */
     uint64_t pulled_seq; /* last room seq taken from the inbox */
     uint64_t sent_likes, sent_online;
+    uint64_t sent_bag_serial, sent_bag_count; /* the last bag_count batched */
 } __attribute__((aligned(64)));
 
 struct gw_room {
@@ -82,6 +85,14 @@ struct gw_room {
     struct gw_strmap mutes;       /* uid -> (intptr_t) muted-until unix ms */
     struct gw_bucket sampling;    /* room-wide comment sampling */
     struct gw_sale *sales;        /* announced sales, newest first (gw_sales.c) */
+    struct gw_bag *bag;           /* the open bag, or the last drawn one (gw_bag.c) */
+    bool bag_starting;            /* a bag_start is being written */
+    struct gw_trust trust;        /* the trust index (gw_live.c) */
+    uint64_t trust_seen[5];       /* counters at the last trust tick */
+    char *prompt_title, *prompt_hook, *prompt_link; /* the host's last wecom_push */
+    uint64_t waves;                                 /* automatic WeCom waves */
+    int64_t empty_since_ms; /* no viewer online since (0: someone is, or nobody ever came) */
+    int64_t session_ms;     /* when the current session began (after the last close) */
 
     /* Lock-free counters (relaxed: independent statistics, read for display). */
     atomic_uint_fast64_t likes;
@@ -90,6 +101,10 @@ struct gw_room {
     atomic_uint_fast64_t comments_shown; /* comments admitted into the room stream */
     atomic_uint_fast64_t card_clicks;
     atomic_uint_fast64_t peak_online;
+    atomic_uint_fast64_t orders_placed;   /* acknowledged orders */
+    atomic_uint_fast64_t bag_joins;       /* first joins of a uid to a bag */
+    atomic_uint_fast64_t bag_count;       /* participants of the open bag (coalescing) */
+    atomic_uint_fast64_t bag_open_serial; /* serial of the open bag, 0 when none */
 
     int nshards;
     struct gw_shard shards[]; /* one per worker thread */
@@ -140,6 +155,15 @@ void gw_room_notice(struct gw_room *r, struct gw_worker *w, const char *text);
  * state under the lock), and it goes to every viewer as `kind`. */
 void gw_room_event(struct gw_room *r, struct gw_worker *w, enum gw_msg_kind kind, bool with_seq,
                    void (*enc)(struct proto_buf *b, uint64_t seq, void *arg), void *arg);
+
+/* Publishes an already framed message m (the caller's reference is consumed) to every
+ * active shard of r: _locked under r->lock, gw_room_commit_msg takes it. */
+void gw_room_commit_locked(struct gw_room *r, struct gw_worker *w, struct gw_msg *m);
+void gw_room_commit_msg(struct gw_room *r, struct gw_worker *w, struct gw_msg *m);
+
+/* Under r->lock: the room closed; its figures start again (audience, counters, card,
+ * trust, a drawn bag); seq and comment ids go on. An open bag is drawn. */
+void gw_room_reset_session(struct gw_room *r, struct gw_worker *w);
 
 /* Deletes a comment by id: broadcasts comment_deleted and drops it from the replay
  * log. Returns 0, or -1 when no comment has that id. */

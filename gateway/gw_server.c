@@ -15,6 +15,7 @@
 
 #include "gw_conn.h"
 #include "gw_fanout.h"
+#include "gw_kv.h"
 #include "gw_listen.h"
 #include "gw_log.h"
 #include "gw_util.h"
@@ -65,6 +66,82 @@ struct proto_buf *gw_worker_enc(struct gw_worker *w)
     return &w->enc;
 }
 
+/* ---- the word filter ----------------------------------------------------------------- */
+
+static int words_init(struct gw_server *srv)
+{
+    const struct gw_config *cfg = &srv->cfg;
+    struct gw_wordfilter *f = NULL;
+    struct gw_wordfilter_err err;
+
+    srv->words_refuse = strcmp(cfg->words_action, "refuse") == 0;
+    if (cfg->words[0]) {
+        f = gw_wordfilter_load(cfg->words, &err);
+        if (!f) {
+            if (err.line)
+                gw_err("--words %s: line %lu: %s", cfg->words, err.line, err.msg);
+            else
+                gw_err("--words %s: %s", cfg->words, err.msg);
+            return -1;
+        }
+        gw_info("word filter: %zu words from %s (%zu KB), comments with them are %s",
+                gw_wordfilter_count(f), cfg->words, gw_wordfilter_memory(f) / 1024,
+                srv->words_refuse ? "refused" : "masked");
+        srv->words_on = true;
+    }
+    if (gw_wordfilter_ref_init(&srv->words, (unsigned)srv->nworkers, f) < 0) {
+        gw_wordfilter_free(f);
+        gw_err("word filter: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int gw_server_reload_words(struct gw_server *srv)
+{
+    struct gw_wordfilter_err err;
+    struct gw_wordfilter *f;
+
+    if (!srv->words_on) {
+        gw_info("SIGHUP: no --words list to reload");
+        return 0;
+    }
+    f = gw_wordfilter_load(srv->cfg.words, &err);
+    if (!f) {
+        gw_err("SIGHUP: %s not reloaded (line %lu: %s); the current list stays", srv->cfg.words,
+               err.line, err.msg);
+        return -1;
+    }
+    gw_info("SIGHUP: word filter reloaded: %zu words from %s", gw_wordfilter_count(f),
+            srv->cfg.words);
+    gw_wordfilter_ref_swap(&srv->words, f);
+    return 0;
+}
+
+enum gw_words_verdict gw_server_filter_comment(struct gw_worker *w, const char *text, char **masked)
+{
+    struct gw_server *srv = w->srv;
+    size_t len = strlen(text), n = 0;
+    char *out;
+
+    *masked = NULL;
+    if (srv->words_refuse) {
+        if (!gw_wordfilter_ref_match(&srv->words, (unsigned)w->idx, text, len))
+            return GW_WORDS_CLEAN;
+        gw_count(&w->m.comments_blocked, 1);
+        return GW_WORDS_BLOCKED;
+    }
+    out = gw_xmalloc(len + 1);
+    gw_wordfilter_ref_mask(&srv->words, (unsigned)w->idx, text, len, out, &n);
+    if (!n) {
+        free(out);
+        return GW_WORDS_CLEAN;
+    }
+    gw_count(&w->m.comments_masked, 1);
+    *masked = out;
+    return GW_WORDS_MASKED;
+}
+
 /* ---- tick ------------------------------------------------------------------------- */
 
 static void on_tick(lws_sorted_usec_list_t *sul)
@@ -73,6 +150,7 @@ static void on_tick(lws_sorted_usec_list_t *sul)
 
     drain_dirty(w);
     gw_sales_worker_tick(w);
+    gw_live_worker_tick(w);
     lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick,
                      (lws_usec_t)w->srv->cfg.tick_ms * LWS_US_PER_MS);
 }
@@ -242,6 +320,7 @@ static int worker_setup(struct gw_worker *w)
         return -1;
     }
     lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick, (lws_usec_t)cfg->tick_ms * LWS_US_PER_MS);
+    w->kv = gw_kv_create(w->loop, cfg->redis_host, cfg->redis_port);
     return 0;
 }
 
@@ -263,6 +342,8 @@ static void *worker_main(void *arg)
      * /healthz or /metrics) before any store goes. */
     pthread_barrier_wait(&srv->stopped);
     gw_sales_worker_stop(w);
+    gw_kv_destroy(w->kv);
+    w->kv = NULL;
     lws_sul_cancel(&w->tick_sul);
     lws_sul_cancel(&w->drain_sul);
     lws_sul_cancel(&w->accept_sul);
@@ -305,8 +386,14 @@ int gw_server_start(struct gw_server *srv)
     atomic_init(&srv->sales.all, NULL);
     atomic_init(&srv->sales.stopping, false);
     atomic_init(&srv->sales.load_retries, 0);
+    atomic_init(&srv->bags.loaded, false);
+    atomic_init(&srv->bags.stopping, false);
+    pthread_mutex_init(&srv->bags.won_lock, NULL);
+    gw_strmap_init(&srv->bags.won);
     pthread_mutex_init(&srv->ip_lock, NULL);
     gw_strmap_init(&srv->per_ip);
+    if (words_init(srv) < 0)
+        return -1;
     gw_rooms_init(&srv->rooms, srv, srv->nworkers, (uint32_t)cfg->replay_events, cfg->comment_rate);
     for (int i = 0; i < cfg->n_rooms; i++)
         gw_rooms_get(&srv->rooms, cfg->rooms[i], true);
@@ -340,6 +427,7 @@ int gw_server_start(struct gw_server *srv)
         return -1;
     }
     gw_sales_start(srv);
+    gw_bags_start(srv);
     gw_info("livegw listening on %s:%d (%s) with %d worker threads, max %d connections",
             cfg->listen_host, cfg->listen_port, cfg->tls_cert[0] ? "wss/https" : "ws/http",
             srv->nworkers, srv->max_conns);
@@ -349,6 +437,7 @@ int gw_server_start(struct gw_server *srv)
 void gw_server_stop(struct gw_server *srv)
 {
     gw_sales_stop(srv);
+    gw_bags_stop(srv);
     /* release: pairs with the acquire load in gw_worker_on_wake. */
     atomic_store_explicit(&srv->draining, true, memory_order_release);
     for (int i = 0; i < srv->nworkers; i++)
@@ -367,9 +456,12 @@ void gw_server_fini(struct gw_server *srv)
         free(w->scratch);
     }
     gw_sales_fini(srv);
+    gw_live_fini(srv);
     free(srv->workers);
     srv->workers = NULL;
     gw_rooms_fini(&srv->rooms);
+    gw_bags_fini(srv);
+    gw_wordfilter_ref_fini(&srv->words);
     gw_strmap_fini(&srv->per_ip);
     pthread_mutex_destroy(&srv->ip_lock);
     pthread_barrier_destroy(&srv->ready);

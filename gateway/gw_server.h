@@ -19,17 +19,21 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "gw_bag.h"
 #include "gw_bucket.h"
 #include "gw_config.h"
+#include "gw_live.h"
 #include "gw_metrics.h"
 #include "gw_room.h"
 #include "gw_sales.h"
 #include "gw_strmap.h"
+#include "gw_wordfilter.h"
 #include "proto_enc.h"
 
 struct gw_server;
 struct gw_wait;
 struct sale_store;
+struct gw_kv;
 
 struct gw_worker {
     int idx;
@@ -68,6 +72,8 @@ struct gw_worker {
     _Atomic(struct gw_wait *) sales_handoff;   /* order results settled by other threads */
     int64_t sales_next_poll_ms;
 
+    struct gw_kv *kv; /* Redis for room data: bags, CRM records (gw_kv.h) */
+
     bool draining;
     int64_t drain_deadline_ms;
     bool started;
@@ -79,6 +85,11 @@ struct gw_server {
     struct gw_worker *workers;
     struct gw_rooms rooms;
     struct gw_sales sales;
+    struct gw_bags bags;
+    struct gw_live live;
+    struct gw_wordfilter_ref words; /* the sensitive-word filter, one reader per worker */
+    bool words_on;
+    bool words_refuse; /* refuse (blocked) rather than mask */
 
     pthread_mutex_t ip_lock;
     struct gw_strmap per_ip; /* client address -> (uintptr_t) WebSocket connections */
@@ -109,6 +120,17 @@ void gw_worker_mark_dirty(struct gw_server *srv, struct gw_shard *s);
 /* LWS_CALLBACK_EVENT_WAIT_CANCELLED on worker w: starts the drain when the server is
  * draining. Cheap and idempotent (lws also wakes for its own reasons). */
 void gw_worker_on_wake(struct gw_worker *w);
+
+enum gw_words_verdict { GW_WORDS_CLEAN, GW_WORDS_MASKED, GW_WORDS_BLOCKED };
+
+/* Runs a viewer's comment text through the word filter on worker w. MASKED: *masked
+ * is the text with the listed words as `*` (the caller frees it). */
+enum gw_words_verdict gw_server_filter_comment(struct gw_worker *w, const char *text,
+                                               char **masked);
+
+/* Reloads the word list file (SIGHUP, main thread). A list that does not load keeps
+ * the current one, with an error in the log. Returns 0 or -1. */
+int gw_server_reload_words(struct gw_server *srv);
 
 /* The calling worker's encode buffer, reset. */
 struct proto_buf *gw_worker_enc(struct gw_worker *w);

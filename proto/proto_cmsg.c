@@ -35,12 +35,13 @@ static const char *const type_names[] = {
     [PROTO_C_MUTE] = "mute",
     [PROTO_C_DELETE] = "delete",
     [PROTO_C_NOTICE] = "notice",
+    [PROTO_C_ROOM_CLOSE] = "room_close",
 };
 #define N_TYPES (sizeof(type_names) / sizeof(type_names[0]))
 
 bool proto_ctype_is_host(enum proto_ctype t)
 {
-    return t >= PROTO_C_CARD && t <= PROTO_C_NOTICE;
+    return t >= PROTO_C_CARD && t <= PROTO_C_ROOM_CLOSE;
 }
 
 const char *proto_ctype_name(enum proto_ctype t)
@@ -153,6 +154,50 @@ static bool get_i32(const json_t *o, const char *key, long long min, long long m
     return true;
 }
 
+/* An optional bool member: absent is false; anything but true / false is mistyped. */
+static bool get_opt_bool(const json_t *o, const char *key, bool *out)
+{
+    const json_t *v = json_object_get(o, key);
+
+    *out = false;
+    if (v == NULL)
+        return true;
+    if (!json_is_boolean(v))
+        return false;
+    *out = json_is_true(v);
+    return true;
+}
+
+/* bag_start.require: absent (nothing required), or an array of distinct-or-repeated
+ * strings among "comment", "like" and "order". */
+static bool get_bag_require(const json_t *o, uint8_t *out)
+{
+    const json_t *v = json_object_get(o, "require");
+    size_t i;
+    const json_t *e;
+
+    *out = 0;
+    if (v == NULL)
+        return true;
+    if (!json_is_array(v) || json_array_size(v) > 3)
+        return false;
+    json_array_foreach(v, i, e)
+    {
+        const char *s = json_is_string(e) ? json_string_value(e) : NULL;
+        if (s == NULL || json_string_length(e) != strlen(s))
+            return false;
+        if (strcmp(s, "comment") == 0)
+            *out |= PROTO_BAG_REQ_COMMENT;
+        else if (strcmp(s, "like") == 0)
+            *out |= PROTO_BAG_REQ_LIKE;
+        else if (strcmp(s, "order") == 0)
+            *out |= PROTO_BAG_REQ_ORDER;
+        else
+            return false;
+    }
+    return true;
+}
+
 /* `req`: absent, or a string of 1-64 code points without U+0000. */
 static bool take_req(const json_t *o, struct proto_cmsg *out)
 {
@@ -238,6 +283,7 @@ static bool take_fields(const json_t *o, struct proto_cmsg *out, const char **re
     }
     case PROTO_C_PING:
     case PROTO_C_CARD_CLEAR:
+    case PROTO_C_ROOM_CLOSE:
         break;
     case PROTO_C_CARD:
         NEED(get_id(o, "sku", out->u.card.sku), "sku");
@@ -271,6 +317,8 @@ static bool take_fields(const json_t *o, struct proto_cmsg *out, const char **re
         NEED(get_i32(o, "winners", 1, WINNERS_MAX, &out->u.bag_start.winners), "winners");
         NEED(get_i64(o, "duration", 1, SECS_MAX, &out->u.bag_start.duration), "duration");
         NEED(get_i64(o, "min_watch", 0, SECS_MAX, &out->u.bag_start.min_watch), "min_watch");
+        NEED(get_opt_bool(o, "not_won_today", &out->u.bag_start.not_won_today), "not_won_today");
+        NEED(get_bag_require(o, &out->u.bag_start.require), "require");
         break;
     case PROTO_C_BAG_DRAW:
         NEED(get_id(o, "bag", out->u.bag_draw.bag), "bag");

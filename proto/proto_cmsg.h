@@ -33,9 +33,10 @@ enum proto_ctype {
     PROTO_C_MUTE,
     PROTO_C_DELETE,
     PROTO_C_NOTICE,
+    PROTO_C_ROOM_CLOSE, /* project addition: the host ends the live room */
 };
 
-/* True for the host-only types (PROTO_C_CARD .. PROTO_C_NOTICE). */
+/* True for the host-only types (PROTO_C_CARD .. PROTO_C_ROOM_CLOSE). */
 bool proto_ctype_is_host(enum proto_ctype t);
 
 /* The wire name of a type ("comment", "sale_start", ...). */
@@ -46,6 +47,11 @@ enum proto_wecom_action {
     PROTO_WECOM_CLICKED,
     PROTO_WECOM_ADDED,
 };
+
+/* bag_start.require: what a viewer must have done in the room to join. */
+#define PROTO_BAG_REQ_COMMENT 1u
+#define PROTO_BAG_REQ_LIKE    2u
+#define PROTO_BAG_REQ_ORDER   4u
 
 /* A pinned product card, as the host sends it and as `card` / `welcome` carry it. */
 struct proto_card {
@@ -103,6 +109,11 @@ struct proto_cmsg {
             int32_t winners;                           /* >= 1 */
             int64_t duration;                          /* seconds, >= 1 */
             int64_t min_watch;                         /* seconds, >= 0 */
+            /* Project additions, optional: only uids that have not won a bag in this
+             * room today (`not_won_today`: true), and only uids that have done each of
+             * the things listed in `require` (PROTO_BAG_REQ_* bits). */
+            bool not_won_today;
+            uint8_t require;
         } bag_start;
         struct {
             char bag[PROTO_ID_MAX + 1];

@@ -284,6 +284,7 @@ static const char *const err_names[] = {
     [PROTO_ERR_NOT_ELIGIBLE] = "not_eligible",
     [PROTO_ERR_UNAVAILABLE] = "unavailable",
     [PROTO_ERR_CONFLICT] = "conflict",
+    [PROTO_ERR_BLOCKED] = "blocked",
 };
 
 const char *proto_err_name(enum proto_err e)
@@ -519,6 +520,8 @@ void proto_enc_bag(struct proto_buf *b, uint64_t seq, const struct proto_bag_vie
         proto_json_cstr(b, "commit", v->commit);
     if (v->seed != NULL)
         proto_json_cstr(b, "seed", v->seed);
+    if (v->has_count)
+        proto_json_uint(b, "count", v->count);
     proto_json_obj_end(b);
 }
 

@@ -70,6 +70,7 @@ enum proto_err {
     PROTO_ERR_NOT_ELIGIBLE,
     PROTO_ERR_UNAVAILABLE,
     PROTO_ERR_CONFLICT, /* project addition: a state transition that is no longer possible */
+    PROTO_ERR_BLOCKED,  /* project addition: a comment refused by the sensitive-word filter */
 };
 
 /* The wire code: "bad_request", "unauthorized", ... */
@@ -144,6 +145,8 @@ struct proto_bag_view {
     int64_t ends_at;    /* unix ms */
     const char *commit; /* project addition: hex SHA-256 of the seed, or NULL */
     const char *seed;   /* project addition: hex seed once drawn, or NULL */
+    bool has_count;     /* project addition: write `count`, the participants so far */
+    uint64_t count;
 };
 
 /* `bag`: seq == 0 omits `seq` (the viewer's own reply); joined / you_won are written

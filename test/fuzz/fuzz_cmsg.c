@@ -94,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case PROTO_C_PING:
     case PROTO_C_CARD_CLEAR:
+    case PROTO_C_ROOM_CLOSE:
         break;
     case PROTO_C_CARD:
         check_id(m.u.card.sku);
@@ -118,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_text(m.u.bag_start.keyword, 1, PROTO_COMMENT_MAX_CP);
         CHECK(m.u.bag_start.winners >= 1 && m.u.bag_start.duration >= 1);
         CHECK(m.u.bag_start.min_watch >= 0);
+        CHECK((m.u.bag_start.require & ~7u) == 0);
         break;
     case PROTO_C_BAG_DRAW:
         check_id(m.u.bag_draw.bag);

@@ -381,17 +381,23 @@ class Redis:
                 a = str(a).encode()
                 req += b"$%d\r\n%s\r\n" % (len(a), a)
             s.sendall(req)
-            f = s.makefile("rb")
-            line = f.readline().rstrip(b"\r\n")
-            kind, rest = line[:1], line[1:].decode()
-            if kind in (b"+", b"-"):
-                return rest
-            if kind == b":":
-                return int(rest)
-            if kind == b"$":
-                n = int(rest)
-                return None if n < 0 else f.read(n + 2)[:-2].decode()
-            return line.decode()
+            return self._reply(s.makefile("rb"))
+
+    def _reply(self, f):
+        """One RESP reply: strings decoded, arrays as lists (recursively)."""
+        line = f.readline().rstrip(b"\r\n")
+        kind, rest = line[:1], line[1:].decode()
+        if kind in (b"+", b"-"):
+            return rest
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else f.read(n + 2)[:-2].decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply(f) for _ in range(n)]
+        return line.decode()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
