@@ -389,8 +389,7 @@ static void funnel_snapshot(struct gw_worker *w, struct gw_room *r)
     argv[4] = "updated";
     argv[5] = at;
     for (int i = 0; i < 6; i++)
-        lens[i] = strlen(argv[i]);
-    lens[3] = b.len;
+        lens[i] = i == 3 ? b.len : strlen(argv[i]); /* the JSON is not NUL-terminated */
     gw_kv_cmd(w->kv, NULL, NULL, 6, argv, lens);
     proto_buf_fini(&b);
 }

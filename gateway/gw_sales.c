@@ -9,6 +9,7 @@
 
 #include "gw_conn.h"
 #include "gw_http.h"
+#include "gw_live.h"
 #include "gw_log.h"
 #include "gw_room.h"
 #include "gw_server.h"
@@ -339,6 +340,8 @@ static void poll_sales(struct gw_worker *w, int64_t now)
         } else if (ch.state_changed) {
             struct sale_event e = {gs, now, false};
             gw_room_event(gs->room, w, GW_MSG_EVENT, true, enc_sale_event, &e);
+            if (ch.state == PROTO_SALE_SOLD_OUT)
+                gw_live_event(w, gs->room, GW_LIVE_SOLD_OUT); /* a trust peak */
         } else if (ch.left_changed) {
             /* No seq (a state update), but never dropped: a lagging viewer must not be
              * left showing stock that is gone. */
