@@ -136,7 +136,7 @@ int64_t gw_audience_watch_ms(const struct gw_viewer *v, int64_t now_ms)
 bool gw_audience_may_prompt(const struct gw_viewer *v, int64_t now_ms, bool manual,
                             int64_t cooldown_ms, int64_t min_watch_ms)
 {
-    if (!v || v->added)
+    if (!v || v->added || v->known_added)
         return false;
     if (manual)
         return true;

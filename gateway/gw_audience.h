@@ -34,6 +34,7 @@ struct gw_viewer {
     uint64_t last_prompt;   /* id number of the last prompt sent */
     const void *last_order; /* the last order counted (a repeat is not counted twice) */
     bool shown, clicked, added;
+    bool known_added;            /* the store knew it had added before (Redis lg:wecom:added) */
     char from[PROTO_ID_MAX + 1]; /* inviter of the first connection, "" when none */
 };
 
@@ -76,7 +77,8 @@ void gw_audience_order(struct gw_audience *a, const char *uid, const void *order
 /* A WeCom report from uid's client; `added` stops further prompts to it. */
 void gw_audience_wecom(struct gw_audience *a, const char *uid, enum gw_wecom_report what);
 
-/* Whether uid may get a WeCom prompt at now_ms: it has a record, has not added, and
+/* Whether uid may get a WeCom prompt at now_ms: it has a record, has not added (nor
+ * is known to have added), and
  * (unless `manual`) was not prompted within cooldown_ms and is engaged: watched at
  * least min_watch_ms, or commented, liked, clicked, ordered or joined a bag. */
 bool gw_audience_may_prompt(const struct gw_viewer *v, int64_t now_ms, bool manual,

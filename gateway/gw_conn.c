@@ -14,6 +14,7 @@
 #include "gw_fanout.h"
 #include "gw_host.h"
 #include "gw_http.h"
+#include "gw_live.h"
 #include "gw_log.h"
 #include "gw_sales.h"
 #include "gw_server.h"
@@ -485,6 +486,8 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
                              m->u.wecom.action == PROTO_WECOM_ADDED     ? GW_WECOM_REPORT_ADDED
                              : m->u.wecom.action == PROTO_WECOM_CLICKED ? GW_WECOM_REPORT_CLICKED
                                                                         : GW_WECOM_REPORT_SHOWN);
+        if (m->u.wecom.action == PROTO_WECOM_ADDED && c->role == PROTO_ROLE_VIEWER)
+            gw_live_wecom_added(w, c->uid);
         return;
     case PROTO_C_ORDER:
         gw_sales_order(w, c, m);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gw_bag.h"
+#include "gw_live.h"
 #include "gw_log.h"
 #include "gw_sales.h"
 #include "gw_server.h"
@@ -315,7 +316,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     struct proto_card card;
     struct proto_buf *enc, bagj = {0};
     struct gw_msg *m;
-    bool has_card, gap = false, online_changed = false, first;
+    bool has_card, gap = false, online_changed = false, first, new_viewer = false;
     uint64_t seq, online;
     int rc = 0;
 
@@ -341,6 +342,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
                 atomic_store_explicit(&r->peak_online, n, memory_order_relaxed);
             online_changed = true;
         }
+        new_viewer = gw_audience_get(&r->audience, c->uid) == NULL;
         gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms());
     }
     has_card = r->has_card;
@@ -377,6 +379,8 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     }
     if (online_changed)
         gw_room_touch(r);
+    if (new_viewer)
+        gw_live_viewer_new(w, r, c->uid); /* known to have added the store's WeCom? */
 
     c->shard = s;
     c->cursor = s->head;

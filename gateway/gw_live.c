@@ -298,6 +298,46 @@ void gw_live_event(struct gw_worker *w, struct gw_room *r, enum gw_live_event ev
         wave(w, r, ev == GW_LIVE_SOLD_OUT ? "a sale sold out" : "a lucky bag was drawn");
 }
 
+/* ---- WeCom adds known to the store ------------------------------------------------------ */
+
+struct known_call {
+    struct gw_room *room;
+    char uid[PROTO_ID_MAX + 1];
+};
+
+static void on_known(void *arg, const struct redisReply *reply)
+{
+    struct known_call *k = arg;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+        struct gw_viewer *v;
+        pthread_mutex_lock(&k->room->lock);
+        v = gw_audience_get(&k->room->audience, k->uid);
+        if (v)
+            v->known_added = true;
+        pthread_mutex_unlock(&k->room->lock);
+    }
+    free(k);
+}
+
+void gw_live_viewer_new(struct gw_worker *w, struct gw_room *r, const char *uid)
+{
+    struct known_call *k = gw_xmalloc(sizeof(*k));
+    const char *argv[3] = {"SISMEMBER", "lg:wecom:added", uid};
+
+    k->room = r;
+    gw_strlcpy(k->uid, uid, sizeof(k->uid));
+    if (gw_kv_cmd(w->kv, on_known, k, 3, argv, NULL) < 0)
+        free(k); /* Redis away: only the viewer's own reports count */
+}
+
+void gw_live_wecom_added(struct gw_worker *w, const char *uid)
+{
+    const char *argv[3] = {"SADD", "lg:wecom:added", uid};
+
+    gw_kv_cmd(w->kv, NULL, NULL, 3, argv, NULL);
+}
+
 /* ---- the per-second loop (worker 0) ------------------------------------------------------ */
 
 struct room_list {

@@ -62,6 +62,15 @@ void gw_live_close(struct gw_worker *w, struct gw_room *r, const char *why);
  * Under no lock. */
 void gw_live_set_prompt(struct gw_room *r, const char *title, const char *hook, const char *link);
 
+/* A uid seen for the first time in room r's session (on its connection's worker w):
+ * asks Redis whether the store knows it added its WeCom already (the set
+ * `lg:wecom:added`, which the store's back end may fill from WeCom's callbacks); if so
+ * it is never prompted. */
+void gw_live_viewer_new(struct gw_worker *w, struct gw_room *r, const char *uid);
+
+/* uid reported `added` (on worker w): remembered store-wide in `lg:wecom:added`. */
+void gw_live_wecom_added(struct gw_worker *w, const char *uid);
+
 /* Under no lock: the room's "trust" member of GET /api/rooms/<room>. */
 void gw_live_describe(struct gw_room *r, struct proto_buf *b);
 

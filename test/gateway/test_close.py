@@ -1,4 +1,4 @@
-"""Closing a room: the host's room_close (and the idle timeout) close every connection
+"""Closing a room (and the store-wide set of WeCom adds): the host's room_close (and the idle timeout) close every connection
 with 4100 after a `room_closed` notice, write one CRM record per viewer to the Redis
 stream lg:crm (non-buyers into the room's follow-up set by engagement), keep the
 session's funnel, and start the room's figures again."""
@@ -119,6 +119,27 @@ class IdleClose(CloseBase):
             await asyncio.sleep(0.2)
         recs = self.crm(room)
         self.assertEqual([(r["uid"], r["likes"]) for r in recs], [("lonely", "3")])
+
+
+class KnownAdded(CloseBase):
+    """Viewers the store knows added its WeCom (Redis lg:wecom:added) get no prompt;
+    an `added` report is remembered there."""
+
+    @async_test(30)
+    async def test_known_added_not_prompted(self):
+        self.redis.command("SADD", "lg:wecom:added", "k1")
+        room = "cl3"
+        host = await self.connect(room, "h3", role="host")
+        k1 = await self.connect(room, "k1")
+        k2 = await self.connect(room, "k2")
+        await asyncio.sleep(0.3)  # the lookup of k1
+        await host.send({"t": "wecom_push", "title": "t", "hook": "h", "link": "https://x/y"})
+        p = await k2.wait_msg(lambda m: m.get("t") == "wecom")
+        await asyncio.sleep(0.3)
+        self.assertEqual(k1.of("wecom"), [])
+        await k2.send({"t": "wecom", "prompt": p["prompt"], "action": "added"})
+        await asyncio.sleep(0.3)
+        self.assertEqual(self.redis.command("SISMEMBER", "lg:wecom:added", "k2"), 1)
 
 
 if __name__ == "__main__":
