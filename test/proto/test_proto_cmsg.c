@@ -413,6 +413,29 @@ static void test_bag(void **state)
     assert_int_equal(m.u.bag_start.winners, 3);
     assert_int_equal(m.u.bag_start.duration, 120);
     assert_int_equal(m.u.bag_start.min_watch, 0);
+    assert_false(m.u.bag_start.not_won_today);
+    assert_int_equal(m.u.bag_start.require, 0);
+
+    /* The optional rules (project addition). */
+#define BAG_OK                                                                                     \
+    BAG_HEAD "\"prize\":\"p\",\"keyword\":\"k\",\"winners\":1,\"duration\":1,\"min_watch\":0,"
+    assert_int_equal(decode(BAG_OK "\"not_won_today\":true,\"require\":[\"order\",\"comment\"]}"),
+                     0);
+    assert_true(m.u.bag_start.not_won_today);
+    assert_int_equal(m.u.bag_start.require, PROTO_BAG_REQ_ORDER | PROTO_BAG_REQ_COMMENT);
+    assert_int_equal(decode(BAG_OK "\"not_won_today\":false,\"require\":[]}"), 0);
+    assert_false(m.u.bag_start.not_won_today);
+    assert_int_equal(m.u.bag_start.require, 0);
+    refused(BAG_OK "\"not_won_today\":1}", "missing or invalid field: not_won_today");
+    refused(BAG_OK "\"require\":\"comment\"}", "missing or invalid field: require");
+    refused(BAG_OK "\"require\":[\"dance\"]}", "missing or invalid field: require");
+    refused(BAG_OK "\"require\":[\"like\",null]}", "missing or invalid field: require");
+    refused(BAG_OK "\"require\":[\"like\",\"like\",\"like\",\"like\"]}",
+            "missing or invalid field: require");
+#undef BAG_OK
+
+    assert_int_equal(decode("{\"t\":\"room_close\"}"), 0);
+    assert_int_equal(m.t, PROTO_C_ROOM_CLOSE);
 
     refused(BAG_HEAD "\"keyword\":\"k\",\"winners\":1,\"duration\":1,\"min_watch\":0}",
             "missing or invalid field: prize");
@@ -518,6 +541,7 @@ static void test_type_table(void **state)
         {PROTO_C_MUTE, "mute", true},
         {PROTO_C_DELETE, "delete", true},
         {PROTO_C_NOTICE, "notice", true},
+        {PROTO_C_ROOM_CLOSE, "room_close", true},
     };
 
     (void)state;
