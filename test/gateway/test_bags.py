@@ -267,6 +267,45 @@ class Bags(BagBase):
         self.assertEqual((await y.wait_msg(lambda m: m.get("req") == "r3"))["code"], "forbidden")
 
 
+class BagRedisDown(BagBase):
+    """Redis away: bag_start and joins are `unavailable` (nothing is counted), comments
+    flow, and a draw that cannot be written waits for Redis and is announced after."""
+
+    @async_test(60)
+    async def test_redis_down(self):
+        import shutil
+        import subprocess
+        room = "bagd"
+        host = await self.connect(room, "hd", role="host")
+        v = await self.connect(room, "v1")
+        w = await self.connect(room, "w1")
+        await self.start_bag(host, "d1", keyword="来", winners=1, duration=3)
+        await v.send({"t": "bag_join", "bag": "d1"})
+        await v.wait_msg(lambda m: m.get("joined") is True)
+        port = self.redis.port
+        self.redis.proc.kill()
+        self.redis.proc.wait()
+        await asyncio.sleep(0.5)
+        await w.send({"t": "bag_join", "bag": "d1", "req": "j"})
+        err = await w.wait_msg(lambda m: m.get("req") == "j")
+        self.assertEqual((err["t"], err["code"]), ("error", "unavailable"))
+        await w.send({"t": "comment", "text": "still here"})
+        await host.wait_msg(lambda m: m.get("text") == "still here")
+        # The timer passes while Redis is down: no announcement without the write.
+        await asyncio.sleep(3.5)
+        self.assertEqual([m for m in host.of("bag") if m.get("state") == "drawn"], [])
+        # Redis comes back empty (no persistence here); the draw is written, then told.
+        self.redis.proc = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.redis.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        d = await host.wait_msg(lambda m: m.get("t") == "bag" and m.get("state") == "drawn",
+                                timeout=15)
+        self.assertEqual(d["winners"], ["v1"])
+        self.assertEqual(self.redis.command("HGET", "lg:bag:bagd:d1", "state"), "drawn")
+        await v.wait_msg(lambda m: m.get("you_won") is True)
+
+
 class BagRestart(BagBase):
     """kill -9 with an open bag: the participants come back from Redis, joins go on,
     and the bag is drawn once, after its time."""
