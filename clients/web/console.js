@@ -319,6 +319,8 @@
     var winners = Array.isArray(b.winners) ? b.winners : [];
     UI.setText('bag-winners', b.state === 'drawn' ? 'Winners: ' + (winners.join(', ') || 'none') : '');
     $('bag-draw').hidden = b.state !== 'open';
+    $('bag-verify').href =
+      '/api/rooms/' + encodeURIComponent(client.roomId) + '/bags/' + encodeURIComponent(b.bag);
   }
 
   $('bag-draw').addEventListener('click', function () {
@@ -329,6 +331,16 @@
   UI.onTick(function () {
     if (Object.keys(client.room.sales).length) renderSales();
     if (client.room.bag) renderBag();
+  });
+
+  /* ---- the end of the live: every viewer is told and disconnected (close 4100) ---- */
+
+  $('end-live').addEventListener('click', function () {
+    if (!confirm('End the live? Every viewer is disconnected.')) return;
+    command(client.roomClose(), 'The live has ended');
+  });
+  client.on('ended', function () {
+    $('end-live').disabled = true;
   });
 
   /* ---- the funnel, polled over HTTP ---- */

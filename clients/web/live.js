@@ -22,6 +22,7 @@
   var joining = {}; // bag id -> 'pending' | 'joined'
   var prompt = null; // the WeCom prompt on screen
   var shownImage = null; // the card picture's address as last set
+  var ended = false; // the host ended the live (close 4100): nothing more to send
   var BLANK = 'data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==';
 
   /* ---- connection, counts ---- */
@@ -72,6 +73,7 @@
       UI.toast('Some messages were missed while offline');
       return;
     }
+    if (m.code === 'room_closed') return; // close 4100 follows: `ended`
     pushLine(el('li', { class: 'notice' }, m.text));
   });
 
@@ -138,7 +140,8 @@
   /* The buy button's text and whether it can be pressed, for a sale (or none). */
   function buyState(s) {
     var o = s && orders[s.sale];
-    if (!s) return { text: 'View product', enabled: true };
+    if (!s) return { text: 'View product', enabled: !ended };
+    if (ended) return { text: 'Ended', enabled: false };
     if (o && o.pending) return { text: 'Reserving\u2026', enabled: false };
     if (o && o.ok) return { text: 'Reserved', enabled: false };
     if (s.state === 'sold_out' || s.left === 0) return { text: 'Sold out', enabled: false };
@@ -293,7 +296,7 @@
     if (b.state === 'open') {
       $('bag-hint').textContent = 'Comment \u201c' + b.keyword + '\u201d or tap Join';
       join.hidden = false;
-      join.disabled = joined || joining[b.bag] === 'pending';
+      join.disabled = ended || joined || joining[b.bag] === 'pending';
       join.textContent = joined ? 'Joined' : 'Join';
       result.hidden = true;
     } else {
@@ -326,6 +329,18 @@
         UI.toast(UI.errorText(e.code, e.message), 'error');
       },
     );
+  });
+
+  /* ---- the end of the live ---- */
+
+  client.on('ended', function () {
+    ended = true;
+    $('ended').hidden = false;
+    $('conn').hidden = true; // the panel above says it
+    $('say').hidden = true;
+    renderCard();
+    renderSales();
+    renderBag();
   });
 
   /* ---- WeCom prompt ---- */

@@ -20,7 +20,7 @@
  * with jitter when handshakes fail (a browser cannot see the HTTP 503 + Retry-After of a
  * full gateway, only the failure), a short random delay after a drain (1001) or a
  * too-slow close (4009). Abuse (4008) and a closed room (4100) stop for good: state
- * `closed`. Every redial carries `since` = the last room `seq` seen, so the server
+ * `closed`; a closed room (the live has ended) also emits `ended`. Every redial carries `since` = the last room `seq` seen, so the server
  * replays the high-priority events missed; messages whose `seq` is not above the last
  * one seen are duplicates and dropped. A `welcome` whose `seq` is below the last seen
  * means the room's history restarted (a gateway restart): the count starts again.
@@ -369,6 +369,7 @@
       this._stopped = true;
       this._failPending('closed', FINAL_CLOSES[code]);
       this._setState('closed', { code: code, reason: reason || FINAL_CLOSES[code], willRetry: false });
+      if (code === 4100) this.emit('ended', { code: code, reason: reason || FINAL_CLOSES[code] });
       return;
     }
     var delay;
@@ -682,9 +683,9 @@
     return this._command({ t: 'sale_stop', sale: sale });
   };
 
-  /* bagStart({bag, prize, keyword, winners, duration, min_watch}) */
+  /* bagStart({bag, prize, keyword, winners, duration, min_watch, not_won_today?, require?}) */
   Client.prototype.bagStart = function (b) {
-    var keys = ['bag', 'prize', 'keyword', 'winners', 'duration', 'min_watch'];
+    var keys = ['bag', 'prize', 'keyword', 'winners', 'duration', 'min_watch', 'not_won_today', 'require'];
     return this._command(pick(b, keys, { t: 'bag_start' }));
   };
 
@@ -709,6 +710,11 @@
 
   Client.prototype.notice = function (text) {
     return this._command({ t: 'notice', text: String(text) });
+  };
+
+  /* Ends the live: every connection of the room, this one too, closes with 4100. */
+  Client.prototype.roomClose = function () {
+    return this._command({ t: 'room_close' });
   };
 
   /* The WebSocket endpoint of the gateway that served a page: ws(s)://<host>/ws. */

@@ -77,17 +77,20 @@
     ended: 'It has ended',
     sold_out: 'Sold out',
     limit_exceeded: 'You have reached the limit for this item',
-    not_eligible: 'Watch a little longer to take part',
+    not_eligible: 'You cannot take part in this one',
     unavailable: 'Not available right now, nothing was taken',
     conflict: 'Already done',
+    blocked: 'Not sent: your comment has a word that is not allowed here',
     timeout: 'No answer, try again',
     offline: 'Not connected',
     disconnected: 'The connection dropped; check before retrying',
     closed: 'Disconnected',
   };
 
-  /* A sentence for an error code (the server's msg when the code is unknown). */
+  /* A sentence for an error code (the server's msg when the code is unknown). For
+   * `not_eligible` the server's msg says which rule (watch time, won today, ...). */
   UI.errorText = function (code, msg) {
+    if (code === 'not_eligible' && msg) return msg.charAt(0).toUpperCase() + msg.slice(1);
     return ERRORS[code] || msg || code || 'Something went wrong';
   };
 
@@ -136,6 +139,8 @@
         wasDown = true;
         node.textContent =
           'Connection lost, reconnecting in ' + Math.max(1, Math.round(s.delayMs / 1000)) + ' s';
+      } else if (s.state === 'closed' && s.code === 4100) {
+        node.textContent = 'The live has ended';
       } else if (s.state === 'closed') {
         node.textContent = 'Disconnected: ' + (s.reason || 'closed') + (s.code ? ' (' + s.code + ')' : '');
       }

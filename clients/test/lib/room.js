@@ -11,9 +11,10 @@ const { probe } = require('./features');
 const WEB = path.resolve(__dirname, '..', '..', 'web');
 const NICKS = ['Ann', 'Bob', 'Cai', 'Dan', 'Eve'];
 
-/* Starts the gateway (and redis-server); resolves to the fixture before any browser. */
-async function startRoom() {
-  const stack = await startStack({ staticDir: WEB });
+/* Starts the gateway (and redis-server); resolves to the fixture before any browser.
+ * args: more livegw options. */
+async function startRoom({ args = [] } = {}) {
+  const stack = await startStack({ staticDir: WEB, args });
   const fx = {
     stack,
     gw: stack.gw,

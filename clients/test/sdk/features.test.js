@@ -1,11 +1,11 @@
-// The SDK with the features the gateway grows in parallel: flash-sale orders (with a
-// retried req), lucky bags, WeCom prompts. Each test is skipped while the gateway
-// answers its host command with an error.
+// The SDK with the room's features: flash-sale orders (with a retried req), lucky bags,
+// WeCom prompts, the end of the live. The sale and WeCom tests are skipped while the
+// gateway answers their host command with an error.
 'use strict';
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startStack, uniqueRoom } = require('../lib/procs');
+const { startStack, uniqueRoom, sleep } = require('../lib/procs');
 const { openClient } = require('../lib/sdk');
 const { probe } = require('../lib/features');
 
@@ -15,7 +15,7 @@ const clients = [];
 
 before(async () => {
   stack = await startStack();
-  for (const kind of ['sale_start', 'bag_start', 'wecom_push']) has[kind] = await probe(stack.gw, kind);
+  for (const kind of ['sale_start', 'wecom_push']) has[kind] = await probe(stack.gw, kind);
 });
 
 after(async () => {
@@ -63,8 +63,7 @@ test('orders: two reservations, then sold out; a repeated req gets its first ans
   assert.equal(c.room.sales.s1.state, 'ended');
 });
 
-test('lucky bag: join, draw, the winner hears you_won', async (t) => {
-  if (!has.bag_start.ok) return t.skip(has.bag_start.reason);
+test('lucky bag: join, draw, the winner hears you_won', async () => {
   const room = uniqueRoom();
   const host = await join(room, 'host', 'host');
   const v = await join(room, 'lucky');
@@ -92,4 +91,25 @@ test('WeCom: a push reaches the viewer, who reports shown and added', async (t) 
   assert.equal(m.seq, undefined, 'targeted: no room seq');
   assert.equal(v.wecomAction(m.prompt, 'shown'), true);
   assert.equal(v.wecomAction(m.prompt, 'added'), true);
+});
+
+test('room_close: every connection is told, closes with 4100 and does not redial', async () => {
+  const room = uniqueRoom();
+  const host = await join(room, 'host', 'host');
+  const v = await join(room, 'fan');
+  const ended = [];
+  for (const c of [host, v]) c.on('ended', (e) => ended.push(e));
+  await host.roomClose();
+  for (const c of [host, v]) {
+    const m = await c.waitMsg((x) => x.t === 'notice' && x.code === 'room_closed', 'room_closed');
+    assert.equal(m.seq, undefined, 'targeted: no room seq');
+    await c.waitState('closed');
+    assert.equal(c.states.at(-1).code, 4100);
+  }
+  assert.deepEqual(
+    ended.map((e) => e.code),
+    [4100, 4100],
+  );
+  await sleep(1500); // a client that redialled would have done so by now
+  assert.deepEqual([host.stats.dials, v.stats.dials], [1, 1]);
 });
