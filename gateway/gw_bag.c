@@ -64,7 +64,7 @@ struct bag_wait {
     struct gw_room *room;
     struct gw_bag *bag; /* bag_start: not yet in the room, owned here */
     uint64_t serial;
-    bool has_req, via_comment;
+    bool has_req;
     char req[PROTO_REQ_MAX_BYTES + 1];
     char uid[PROTO_ID_MAX + 1];
 };
@@ -178,17 +178,6 @@ static void wait_free(struct bag_wait *x)
     free(x);
 }
 
-static void send_ack(struct gw_conn *c, const char *req)
-{
-    struct proto_buf *b = gw_worker_enc(c->w);
-    struct gw_msg *m;
-
-    proto_enc_ack(b, req);
-    m = gw_msg_create(b, GW_MSG_TARGETED, 0);
-    gw_conn_send(c, m);
-    gw_msg_unref(m);
-}
-
 /* The viewer's own `bag` reply (no seq) with joined: true. */
 static void send_joined(struct gw_conn *c, const struct proto_bag_view *v)
 {
@@ -202,10 +191,6 @@ static void send_joined(struct gw_conn *c, const struct proto_bag_view *v)
 }
 
 /* ---- bag_start ---------------------------------------------------------------------- */
-
-struct open_arg {
-    struct gw_bag *b;
-};
 
 /* Under the room lock (gw_room_event): installs the bag and encodes `bag` open. */
 static void enc_open(struct proto_buf *out, uint64_t seq, void *arg)
@@ -252,7 +237,7 @@ static void on_started(void *arg, const struct redisReply *reply)
     gw_info("bag %s/%s open: %d winners, %" PRId64 " s, commit %s", r->id, b->id, b->winners,
             b->duration_s, b->commit);
     if (c && x->has_req)
-        send_ack(c, x->req);
+        gw_conn_send_ack(c, x->req);
     wait_free(x);
 }
 
@@ -559,7 +544,6 @@ static void join(struct gw_worker *w, struct gw_conn *c, const char *bag, const 
     }
     x = wait_new(w, c, r, req);
     x->serial = b->serial;
-    x->via_comment = bag == NULL;
     key_joined(key, sizeof(key), r->id, b->id);
     {
         const char *argv[3] = {"SADD", key, c->uid};
@@ -632,10 +616,6 @@ static bool draw_compute(struct gw_bag *b)
     b->state = BAG_DRAWING;
     return true;
 }
-
-struct drawn_arg {
-    struct gw_bag *b;
-};
 
 static void enc_drawn(struct proto_buf *out, uint64_t seq, void *arg)
 {
@@ -973,7 +953,8 @@ int gw_bag_participants(struct gw_room *r, const char *bag, struct proto_buf *b)
 
 void gw_bag_room_closed(struct gw_room *r, struct gw_worker *w)
 {
-    /* Its participants are owed their draw: it is written, announced to nobody. */
+    /* Its participants are owed their draw: written, then announced to whoever is still
+     * connected (before their 4100). */
     if (r->bag && r->bag->state == BAG_OPEN)
         draw_begin(w, r, r->bag);
     if (r->bag && r->bag->state == BAG_DRAWN) {

@@ -369,6 +369,11 @@ static void send_simple(struct gw_conn *c, void (*enc)(struct proto_buf *, const
     gw_msg_unref(m);
 }
 
+void gw_conn_send_ack(struct gw_conn *c, const char *req)
+{
+    send_simple(c, proto_enc_ack, req);
+}
+
 static void enc_pong(struct proto_buf *b, const char *unused)
 {
     proto_enc_pong(b);

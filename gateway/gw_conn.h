@@ -80,6 +80,9 @@ int gw_conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
  * closed with 4009. */
 int gw_conn_send(struct gw_conn *c, struct gw_msg *m);
 
+/* Encodes an `ack` of req for c and queues it. */
+void gw_conn_send_ack(struct gw_conn *c, const char *req);
+
 /* Encodes an `error` for c and queues it. */
 void gw_conn_send_error(struct gw_conn *c, enum proto_err code, const char *msg, const char *req);
 

@@ -813,5 +813,38 @@ def unique_room(prefix="r"):
     return f"{prefix}-{os.getpid()}-{time.monotonic_ns() % 10**9}"
 
 
+class RedisGatewayCase(GatewayCase):
+    """A GatewayCase whose gateway uses a private redis-server (cls.redis), up before
+    the tests run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+        cls.GW_ARGS = cls.GW_ARGS + ["--redis", f"127.0.0.1:{cls.redis.port}"]
+        super().setUpClass()
+        cls.wait_redis_up(cls.gw)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.redis.stop()
+
+    @staticmethod
+    def wait_redis_up(gw, timeout=15):
+        """Until /healthz says Redis is up (the order stores), and a little more for the
+        workers' room-data connections and the bag loader."""
+        deadline = time.monotonic() + timeout
+        body = b""
+        while time.monotonic() < deadline:
+            st, _, body = gw.http("GET", "/healthz")
+            if st == 200 and json.loads(body).get("redis") == "up":
+                time.sleep(0.3)
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"redis never up: {body}")
+
+
 def main():
     unittest.main(verbosity=2)

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 import harness
-from harness import GatewayCase, async_test
+from harness import async_test
 
 _req = 0
 
@@ -24,32 +24,7 @@ def next_req(prefix="b"):
     return f"{prefix}{_req}"
 
 
-class BagBase(GatewayCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-        cls.GW_ARGS = cls.GW_ARGS + ["--redis", f"127.0.0.1:{cls.redis.port}"]
-        super().setUpClass()
-        cls.wait_bags_ready(cls.gw)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.redis.stop()
-
-    @staticmethod
-    def wait_bags_ready(gw, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            st, _, body = gw.http("GET", "/healthz")
-            if st == 200 and json.loads(body).get("redis") == "up":
-                time.sleep(0.3)  # the bag loader and the workers' kv connections
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"redis never up: {body}")
+class BagBase(harness.RedisGatewayCase):
 
     async def host_cmd(self, host, msg):
         req = next_req("h")
@@ -324,7 +299,7 @@ class BagRestart(BagBase):
 
         self.gw.cleanup()
         self.gw.start()
-        self.wait_bags_ready(self.gw)
+        self.wait_redis_up(self.gw)
         host = await self.connect(room, "hr", role="host")
         p0 = await self.connect(room, "p0")
         p4 = await self.connect(room, "p4")
@@ -347,7 +322,7 @@ class BagRestart(BagBase):
         # Once drawn, a restart does not draw it again.
         self.gw.cleanup()
         self.gw.start()
-        self.wait_bags_ready(self.gw)
+        self.wait_redis_up(self.gw)
         v = await self.connect(room, "p9")
         self.assertIsNone(v.welcome["bag"])
         self.assertEqual(self.redis.command("SMEMBERS", "lg:bags"), [])

@@ -8,7 +8,7 @@ import json
 import time
 
 import harness
-from harness import GatewayCase, async_test
+from harness import async_test
 
 
 def fields(entry):
@@ -17,26 +17,7 @@ def fields(entry):
     return dict(zip(kv[::2], kv[1::2]))
 
 
-class CloseBase(GatewayCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-        cls.GW_ARGS = cls.GW_ARGS + ["--redis", f"127.0.0.1:{cls.redis.port}"]
-        super().setUpClass()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            st, _, body = cls.gw.http("GET", "/healthz")
-            if st == 200 and json.loads(body).get("redis") == "up":
-                break
-            time.sleep(0.05)
-        time.sleep(0.3)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.redis.stop()
+class CloseBase(harness.RedisGatewayCase):
 
     def crm(self, room):
         return [fields(e) for e in self.redis.command("XRANGE", "lg:crm", "-", "+")
