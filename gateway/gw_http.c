@@ -220,6 +220,9 @@ static int order_request(struct gw_worker *w, struct gw_conn *c, struct lws *wsi
                            "payments and cancellations need an admin token");
     memcpy(id, p, (size_t)(slash - p));
     id[slash - p] = '\0';
+    if (strcmp(tok.room, "*") != 0 && !gw_sales_order_in_room(w->srv, id, tok.room))
+        return reply_error(wsi, 403, PROTO_ERR_FORBIDDEN,
+                           "this admin token is for another room's orders");
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
         return gw_sales_http_order(w, c, wsi, id, action);
     c->http_order = gw_xstrdup(p); /* "id/action", run at the body's end */

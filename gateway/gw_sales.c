@@ -27,7 +27,8 @@ struct gw_sale {
     struct gw_room *room;
     struct gw_sale *next_all;
     struct gw_sale *next_room;
-    bool linked; /* announced in its room by the poller */
+    bool linked;             /* announced in its room by the poller */
+    atomic_bool end_unsaved; /* stopped, but the end is not yet recorded in Redis */
 };
 
 enum wait_kind { WAIT_ORDER, WAIT_SALE_START, WAIT_HTTP };
@@ -46,6 +47,8 @@ struct gw_wait {
     bool has_req;
     char req[PROTO_REQ_MAX_BYTES + 1];
 };
+
+static void retry_sale_ends(struct gw_worker *w, int64_t now);
 
 /* The worker whose thread this is (set at every tick, before its store exists). */
 static _Thread_local struct gw_worker *tl_worker;
@@ -180,6 +183,7 @@ static void announce(struct gw_server *srv, struct gw_room *room, struct sale *s
 
     gs->s = s;
     gs->room = room;
+    atomic_init(&gs->end_unsaved, false);
     /* relaxed: the CAS re-reads the head. */
     head = atomic_load_explicit(&srv->sales.all, memory_order_relaxed);
     do {
@@ -375,6 +379,7 @@ void gw_sales_worker_tick(struct gw_worker *w)
     w->sales_next_poll_ms = now + srv->cfg.sales_poll_ms;
     sale_store_expire(w->store, now);
     poll_sales(w, now);
+    retry_sale_ends(w, now);
 }
 
 void gw_sales_worker_stop(struct gw_worker *w)
@@ -419,10 +424,27 @@ static void on_sale_saved(void *arg, struct sale *s, bool ok)
 
 static void on_sale_ended(void *arg, struct sale *s, bool ok)
 {
-    (void)arg;
-    if (!ok)
-        gw_warn("sales: could not record the end of sale %s of room %s in redis", sale_id(s),
-                sale_room(s));
+    struct gw_sale *gs = arg;
+
+    if (ok)
+        return;
+    gw_warn("sales: could not record the end of sale %s of room %s in redis; retrying", sale_id(s),
+            sale_room(s));
+    /* relaxed: a stand-alone flag; worker 0 retries the write (retry_sale_ends). */
+    atomic_store_explicit(&gs->end_unsaved, true, memory_order_relaxed);
+}
+
+/* Worker 0: records the ends whose write failed (a restart would revive the sale). */
+static void retry_sale_ends(struct gw_worker *w, int64_t now)
+{
+    if (!sale_store_is_up(w->store))
+        return;
+    /* acquire: pairs with announce's release CAS. */
+    for (struct gw_sale *gs = atomic_load_explicit(&w->srv->sales.all, memory_order_acquire); gs;
+         gs = gs->next_all)
+        if (atomic_exchange_explicit(&gs->end_unsaved, false, memory_order_relaxed) &&
+            sale_store_sale_end(w->store, gs->s, now, on_sale_ended, gs) < 0)
+            atomic_store_explicit(&gs->end_unsaved, true, memory_order_relaxed);
 }
 
 static int sale_start(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
@@ -490,8 +512,8 @@ int gw_sales_host(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
     /* Stopping twice is fine (the first one is recorded); the poller broadcasts
      * `sale` ended. */
     if (sale_stop(gs->s) &&
-        sale_store_sale_end(w->store, gs->s, gw_now_ms(), on_sale_ended, NULL) < 0)
-        on_sale_ended(NULL, gs->s, false);
+        sale_store_sale_end(w->store, gs->s, gw_now_ms(), on_sale_ended, gs) < 0)
+        on_sale_ended(gs, gs->s, false);
     return 0;
 }
 
@@ -697,6 +719,14 @@ int gw_sales_http_order(struct gw_worker *w, struct gw_conn *c, struct lws *wsi,
     wait_free(x);
     http_answer_tr(c, o, tr);
     return gw_sales_http_writeable(c, wsi);
+}
+
+bool gw_sales_order_in_room(struct gw_server *srv, const char *id, const char *room)
+{
+    struct sale_book *book = book_of(srv);
+    struct sale_order *o = book ? sale_book_order_find(book, id) : NULL;
+
+    return !o || strcmp(sale_room(sale_order_sale(o)), room) == 0;
 }
 
 /* ---- operations ------------------------------------------------------------------------ */

@@ -91,6 +91,10 @@ void gw_sales_describe(struct gw_server *srv, struct gw_room *r, struct proto_bu
 int gw_sales_http_order(struct gw_worker *w, struct gw_conn *c, struct lws *wsi, const char *id,
                         const char *action);
 
+/* False when order `id` exists and belongs to a room other than `room` (an admin
+ * token bound to one room may not settle another room's orders). */
+bool gw_sales_order_in_room(struct gw_server *srv, const char *id, const char *room);
+
 /* LWS_CALLBACK_HTTP_WRITEABLE: writes a deferred answer. Returns the callback's value. */
 int gw_sales_http_writeable(struct gw_conn *c, struct lws *wsi);
 

@@ -186,8 +186,16 @@ class Sales(SalesBase):
         st, _, _ = self.gw.http("POST", f"/api/orders/{o3['order']}/paid", body=b"",
                                 bearer=self.gw.token("host1", "host", room))
         self.assertEqual(st, 403)
+        # An admin token bound to another room may not settle this room's orders; one
+        # bound to this room may.
+        st, _, _ = self.gw.http("POST", f"/api/orders/{o3['order']}/cancel", body=b"",
+                                bearer=self.gw.token("ops2", "admin", "elsewhere"))
+        self.assertEqual(st, 403)
+        st, _, _ = self.gw.http("POST", f"/api/orders/{o3['order']}/paid", body=b"",
+                                bearer=self.gw.token("ops3", "admin", room))
+        self.assertEqual(st, 200)
         rs = self.redis_sale(room, sale)
-        self.assertEqual((rs["reserved"], rs["paid"]), ("1", "1"))
+        self.assertEqual((rs["reserved"], rs["paid"]), ("0", "2"))
 
     @async_test(30)
     async def test_expiry_returns_stock_once(self):
@@ -287,6 +295,30 @@ class SalesRedisDown(SalesBase):
         self.assertTrue(o["ok"], o)
         self.assertEqual(self.redis.command("HGET", f"lg:order:{o['order']}", "state"),
                          "reserved")
+
+
+class SalesEndRetried(SalesBase):
+    """A sale_stop whose write Redis refuses is retried until it is recorded (else a
+    restart would revive the sale)."""
+
+    @async_test(30)
+    async def test_stop_recorded_after_a_refused_write(self):
+        room, sale = "endr", "s1"
+        host = await self.connect(room, "host1", role="host")
+        await self.start_sale(host, sale, stock=5)
+        self.assertEqual(self.redis.command("ACL", "SETUSER", "default", "-evalsha"), "OK")
+        try:
+            r = await self.host_cmd(host, {"t": "sale_stop", "sale": sale})
+            self.assertEqual(r["t"], "ack")
+            await host.wait_msg(lambda m: m.get("t") == "sale" and m["state"] == "ended")
+            await asyncio.sleep(0.5)
+            self.assertEqual(self.redis_sale(room, sale)["state"], "live")
+        finally:
+            self.redis.command("ACL", "SETUSER", "default", "+evalsha")
+        deadline = time.monotonic() + 10
+        while self.redis_sale(room, sale)["state"] != "ended":
+            self.assertLess(time.monotonic(), deadline, "the end was never recorded")
+            await asyncio.sleep(0.1)
 
 
 class SalesCrash(SalesBase):
