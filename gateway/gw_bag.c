@@ -501,6 +501,10 @@ static void join(struct gw_worker *w, struct gw_conn *c, const char *bag, const 
 
     if (!r)
         return;
+    /* relaxed: a hint that spares every comment the room lock while no bag is open; the
+     * bag itself is read under the lock. */
+    if (!bag && !atomic_load_explicit(&r->bag_open_serial, memory_order_relaxed))
+        return;
     pthread_mutex_lock(&r->lock);
     b = r->bag;
     if (!bag) {
