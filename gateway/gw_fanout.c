@@ -224,33 +224,54 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     return state_changed;
 }
 
-/* Hands every viewer of the shard what was appended since the last time: one write
- * now for those caught up, the others get theirs when writable. */
-static void shard_deliver(struct gw_worker *w, struct gw_shard *s)
+/* Hands the shard's viewers what was appended since the last round: one write now for
+ * those caught up, the others get theirs when writable. A round visits at most
+ * deliver-slice viewers per call: in a big room one broadcast is a write to each of
+ * thousands of viewers, and the loop must not hold the reads and order replies waiting
+ * in it for all of them. Each visited viewer moves to the tail of the list, so the next
+ * call goes on with the first one not visited. Returns true when the round is not
+ * finished, or more was appended since it began. */
+static bool shard_deliver(struct gw_worker *w, struct gw_shard *s)
 {
     uint64_t max_lag = (uint64_t)w->srv->cfg.max_lag_kb * 1024;
-    uint64_t before = s->delivered, min_cursor = s->head;
+    uint32_t budget = (uint32_t)w->srv->cfg.deliver_slice;
 
-    if (s->head == before)
-        return;
-    s->delivered = s->head;
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers))
-    {
-        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
-        /* A viewer closing as too slow holds no batches any more. */
-        if (c->close_code != 4009) {
-            /* Lag is what the viewer had not taken before this round: a caught-up
-             * viewer is never skipped, however large one tick's batch is. A viewer
-             * that joined since starts at or after `before`. */
-            if (c->cursor < before && before - c->cursor > max_lag)
-                skip_forward(w, s, c);
-            deliver_now(w, c);
-            if (c->close_code != 4009 && c->cursor < min_cursor)
-                min_cursor = c->cursor;
-        }
+    if (!s->round_left) {
+        if (s->head == s->delivered)
+            return false;
+        s->round_from = s->delivered;
+        s->round_min = s->head;
+        s->delivered = s->head;
+        s->round_left = s->viewers.count;
     }
-    lws_end_foreach_dll_safe(d, d1);
-    shard_trim(s, min_cursor);
+    /* Viewers who left during the round may make it visit some twice: harmless. */
+    if (s->round_left > s->viewers.count)
+        s->round_left = s->viewers.count;
+    for (; s->round_left && budget; s->round_left--, budget--) {
+        struct lws_dll2 *d = lws_dll2_get_head(&s->viewers);
+        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
+
+        lws_dll2_remove(d);
+        lws_dll2_add_tail(d, &s->viewers);
+        /* A viewer closing as too slow holds no batches any more. */
+        if (c->close_code == 4009)
+            continue;
+        /* Lag is what the viewer had not taken before this round: a caught-up viewer is
+         * never skipped, however large one tick's batch is. A viewer that joined since
+         * starts at or after `round_from`. */
+        if (c->cursor < s->round_from && s->round_from - c->cursor > max_lag)
+            skip_forward(w, s, c);
+        if (c->cursor < s->head)
+            deliver_now(w, c);
+        if (c->close_code != 4009 && c->cursor < s->round_min)
+            s->round_min = c->cursor;
+    }
+    if (s->round_left)
+        return true;
+    /* Everyone who joined during the round did at or after `delivered`, which bounds
+     * round_min from above. */
+    shard_trim(s, s->round_min);
+    return s->head != s->delivered;
 }
 
 void gw_fanout_shard_fini(struct gw_shard *s)
@@ -258,11 +279,12 @@ void gw_fanout_shard_fini(struct gw_shard *s)
     shard_trim(s, UINT64_MAX);
 }
 
-void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
+bool gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
 {
     struct gw_room *r = s->room;
     struct gw_msgvec in;
     uint64_t seq;
+    bool more;
 
     pthread_mutex_lock(&r->lock);
     in = s->inbox;
@@ -271,7 +293,10 @@ void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
     pthread_mutex_unlock(&r->lock);
     if (shard_append(w, s, &in, seq, true))
         gw_worker_mark_dirty(w->srv, s); /* state still due: look again next tick */
-    shard_deliver(w, s);
+    more = shard_deliver(w, s);
+    if (more)
+        gw_worker_mark_dirty(w->srv, s);
+    return more;
 }
 
 int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bool has_since,
@@ -480,6 +505,19 @@ static int write_queue(struct gw_worker *w, struct gw_conn *c)
     if (c->q_head == c->q.n) {
         c->q.n = 0;
         c->q_head = 0;
+        /* The queue is out: the stream bytes that fit ride along in the same write (a
+         * reply and a room broadcast pending together cost one write, not two). */
+        if (c->shard && c->cursor < c->shard->head) {
+            for (struct gw_batch *b = batch_at(c->shard, c->cursor); b; b = b->next) {
+                size_t skip = (size_t)(c->cursor - b->off);
+                if (len + b->len - skip > w->scratch_cap)
+                    break;
+                memcpy(p + len, b->buf + LWS_PRE + skip, b->len - skip);
+                len += b->len - skip;
+                nframes += b->nframes;
+                c->cursor += b->len - skip;
+            }
+        }
     }
     return raw_write(w, c, w->scratch + LWS_PRE, len, nframes);
 }

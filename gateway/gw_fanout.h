@@ -36,8 +36,10 @@ struct gw_batch {
 /* Frees the shard's batches (process exit). */
 void gw_fanout_shard_fini(struct gw_shard *s);
 
-/* Turns the shard's inbox into a batch and asks its viewers for writes. */
-void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
+/* Turns the shard's inbox into a batch and hands it to the viewers, at most
+ * deliver-slice of them per call. Returns true when some are left: the shard is then
+ * marked dirty again and the caller should flush it again soon (after serving I/O). */
+bool gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
 
 /* Joins c to the room's shard on this thread: takes the inbox up to the room's latest
  * seq, queues `welcome` (and the replay after since when has_since), and places c's

@@ -26,7 +26,9 @@ struct gw_sale {
     struct gw_room *room;
     struct gw_sale *next_all;
     struct gw_sale *next_room;
-    bool linked; /* announced in its room by the poller */
+    bool linked;       /* announced in its room by the poller */
+    int64_t sent_left; /* the stock left the room was last told (worker 0 only) */
+    int64_t told_at;   /* when it was told, unix ms (worker 0 only) */
 };
 
 enum wait_kind { WAIT_ORDER, WAIT_SALE_START, WAIT_HTTP };
@@ -317,6 +319,19 @@ static void enc_stock_event(struct proto_buf *b, uint64_t seq, void *arg)
     proto_enc_stock(b, e->sale, e->left);
 }
 
+/* The least interval between two `stock` updates of room r. Each is a write to every
+ * viewer (~12 us each here), in the worker loops that also answer orders: in a big room
+ * the interval grows with the audience so that these writes stay a bounded share of the
+ * CPU (stock is a state update, the latest value wins). */
+static int64_t stock_interval_ms(const struct gw_config *cfg, struct gw_room *r)
+{
+    /* relaxed: a display counter; any recent value sizes the interval. */
+    uint64_t viewers = atomic_load_explicit(&r->online, memory_order_relaxed);
+    int64_t ms = (int64_t)(viewers * (uint64_t)cfg->stock_us_viewer / 1000);
+
+    return ms > cfg->sales_poll_ms ? ms : cfg->sales_poll_ms;
+}
+
 static void poll_sales(struct gw_worker *w, int64_t now)
 {
     /* acquire: pairs with announce's release CAS. */
@@ -328,6 +343,8 @@ static void poll_sales(struct gw_worker *w, int64_t now)
             /* First sight: a restored sale that already ended is listed silently. */
             struct sale_event e = {gs, now, true};
             gs->linked = true;
+            gs->sent_left = ch.left;
+            gs->told_at = now;
             if (ch.state == PROTO_SALE_ENDED) {
                 pthread_mutex_lock(&gs->room->lock);
                 gs->next_room = gs->room->sales;
@@ -337,13 +354,20 @@ static void poll_sales(struct gw_worker *w, int64_t now)
                 gw_room_event(gs->room, w, GW_MSG_EVENT, true, enc_sale_event, &e);
             }
         } else if (ch.state_changed) {
+            /* Never held back; it carries `left` too. */
             struct sale_event e = {gs, now, false};
             gw_room_event(gs->room, w, GW_MSG_EVENT, true, enc_sale_event, &e);
-        } else if (ch.left_changed) {
+            gs->sent_left = ch.left;
+            gs->told_at = now;
+        } else if (ch.left != gs->sent_left &&
+                   now - gs->told_at >= stock_interval_ms(&w->srv->cfg, gs->room)) {
             /* No seq (a state update), but never dropped: a lagging viewer must not be
-             * left showing stock that is gone. */
+             * left showing stock that is gone. A change within the interval waits (the
+             * latest value wins). */
             struct stock_event e = {sale_id(gs->s), ch.left};
             gw_room_event(gs->room, w, GW_MSG_EVENT, false, enc_stock_event, &e);
+            gs->sent_left = ch.left;
+            gs->told_at = now;
         }
     }
 }

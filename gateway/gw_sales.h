@@ -17,7 +17,8 @@
  *   tick.
  * - Worker 0 polls every sale every sales-poll-ms (100): `sale` (with a room seq) on
  *   every state change (live on start, sold_out exactly once, live again when stock
- *   returns, ended), else `stock` when the count moved; and it runs expiry. A sale
+ *   returns, ended), else `stock` when the count moved (in a big room at most every
+ *   stock-us-per-viewer x viewers: each is a write per viewer); and it runs expiry. A sale
  *   becomes visible (orders, welcome.sales, the first `sale`) only once its definition
  *   is durable in Redis. */
 #ifndef GW_SALES_H
