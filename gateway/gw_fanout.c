@@ -74,13 +74,14 @@ static int skip_forward(struct gw_worker *w, struct gw_shard *s, struct gw_conn 
 static int write_stream(struct gw_worker *w, struct gw_conn *c);
 
 /* Hands c its new stream bytes. A viewer that is caught up, has nothing queued and
- * whose socket can take data is written right now: one send, and no POLLOUT arming
+ * nothing left in lws's buffer is written right now: one send, and no POLLOUT arming
  * and disarming (two epoll_ctl calls) around it. Anyone else waits for a writable
- * callback. */
+ * callback. (Not lws_send_pipe_choked: it costs a poll() per viewer; a full socket
+ * makes lws keep the rest of this one write, and the next one waits.) */
 static void deliver_now(struct gw_worker *w, struct gw_conn *c)
 {
     if (c->want_write || c->close_code || c->q_head < c->q.n || !c->shard ||
-        c->cursor >= c->shard->head || lws_send_pipe_choked(c->wsi)) {
+        c->cursor >= c->shard->head || lws_partial_buffered(c->wsi)) {
         gw_conn_want_write(c);
         return;
     }
@@ -483,6 +484,48 @@ static void scratch_reserve(struct gw_worker *w, size_t need)
     w->scratch = gw_xmalloc(LWS_PRE + w->scratch_cap);
 }
 
+/* Appends to the scratch buffer, after its first len bytes, the stream bytes from c's
+ * cursor that fit, and advances the cursor over them. Returns the new length. */
+static size_t gather_stream(struct gw_worker *w, struct gw_conn *c, size_t len, uint32_t *nframes)
+{
+    unsigned char *p = w->scratch + LWS_PRE;
+
+    if (!c->shard || c->cursor >= c->shard->head)
+        return len;
+    for (struct gw_batch *b = batch_at(c->shard, c->cursor); b; b = b->next) {
+        size_t skip = (size_t)(c->cursor - b->off);
+        if (len + b->len - skip > w->scratch_cap)
+            break;
+        memcpy(p + len, b->buf + LWS_PRE + skip, b->len - skip);
+        len += b->len - skip;
+        *nframes += b->nframes;
+        c->cursor += b->len - skip;
+    }
+    return len;
+}
+
+void gw_fanout_reply(struct gw_worker *w, struct gw_conn *c, struct gw_msg *m)
+{
+    uint32_t nframes = 1;
+    size_t len;
+
+    /* Anything queued or a write pending: the reply takes its turn behind it. */
+    if (c->want_write || c->close_code || c->q_head < c->q.n || m->len > w->scratch_cap ||
+        lws_partial_buffered(c->wsi)) {
+        gw_conn_send(c, m);
+        return;
+    }
+    memcpy(w->scratch + LWS_PRE, m->data, m->len);
+    len = gather_stream(w, c, m->len, &nframes);
+    if (raw_write(w, c, w->scratch + LWS_PRE, len, nframes) < 0) {
+        /* The socket failed: let lws close it from its own loop. */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (c->shard && c->cursor < c->shard->head)
+        gw_conn_want_write(c);
+}
+
 static int write_queue(struct gw_worker *w, struct gw_conn *c)
 {
     size_t len = 0;
@@ -505,19 +548,9 @@ static int write_queue(struct gw_worker *w, struct gw_conn *c)
     if (c->q_head == c->q.n) {
         c->q.n = 0;
         c->q_head = 0;
-        /* The queue is out: the stream bytes that fit ride along in the same write (a
-         * reply and a room broadcast pending together cost one write, not two). */
-        if (c->shard && c->cursor < c->shard->head) {
-            for (struct gw_batch *b = batch_at(c->shard, c->cursor); b; b = b->next) {
-                size_t skip = (size_t)(c->cursor - b->off);
-                if (len + b->len - skip > w->scratch_cap)
-                    break;
-                memcpy(p + len, b->buf + LWS_PRE + skip, b->len - skip);
-                len += b->len - skip;
-                nframes += b->nframes;
-                c->cursor += b->len - skip;
-            }
-        }
+        /* The queue is out: the stream rides along in the same write (a reply and a
+         * room broadcast pending together cost one write, not two). */
+        len = gather_stream(w, c, len, &nframes);
     }
     return raw_write(w, c, w->scratch + LWS_PRE, len, nframes);
 }

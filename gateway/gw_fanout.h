@@ -50,6 +50,12 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
 /* Removes c from its shard and releases what it holds. */
 void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c);
 
+/* Sends the targeted reply m (borrowed) to c: written at once, with the stream bytes c
+ * has not had yet, when nothing is queued for c and no write is pending; else queued
+ * like gw_conn_send. An order reply so does not wait for a writable callback behind
+ * the room's broadcasts, and costs no POLLOUT arming. */
+void gw_fanout_reply(struct gw_worker *w, struct gw_conn *c, struct gw_msg *m);
+
 /* Serves a writable callback: the queue first, then the stream. Returns -1 when lws
  * must close the connection (a pending close code, or a write error). */
 int gw_fanout_write(struct gw_worker *w, struct gw_conn *c);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gw_conn.h"
+#include "gw_fanout.h"
 #include "gw_http.h"
 #include "gw_log.h"
 #include "gw_room.h"
@@ -105,7 +106,7 @@ static void send_order_reply(struct gw_worker *w, struct gw_conn *c, const char 
         gw_count(&w->m.orders_refused, 1);
     }
     m = gw_msg_create(b, GW_MSG_TARGETED, 0);
-    gw_conn_send(c, m);
+    gw_fanout_reply(w, c, m);
     gw_msg_unref(m);
 }
 
@@ -117,7 +118,7 @@ static void send_order_fail(struct gw_worker *w, struct gw_conn *c, const char *
 
     proto_enc_order_fail(b, req, code, msg);
     m = gw_msg_create(b, GW_MSG_TARGETED, 0);
-    gw_conn_send(c, m);
+    gw_fanout_reply(w, c, m);
     gw_msg_unref(m);
     gw_count(&w->m.orders_refused, 1);
 }
