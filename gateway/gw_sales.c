@@ -247,6 +247,7 @@ static void *loader_main(void *arg)
 void gw_sales_start(struct gw_server *srv)
 {
     srv->sales.boot_ms = gw_now_ms();
+    atomic_init(&srv->sales.poll_soon, false); /* read only once the book is loaded */
     if (pthread_create(&srv->sales.loader, NULL, loader_main, srv) != 0) {
         gw_err("sales: cannot start the loader thread: flash sales are off");
         return;
@@ -392,7 +393,8 @@ void gw_sales_worker_tick(struct gw_worker *w)
     if (w->idx != 0)
         return;
     now = gw_now_ms();
-    if (now < w->sales_next_poll_ms)
+    if (now < w->sales_next_poll_ms &&
+        !atomic_exchange_explicit(&srv->sales.poll_soon, false, memory_order_relaxed))
         return;
     w->sales_next_poll_ms = now + srv->cfg.sales_poll_ms;
     sale_store_expire(w->store, now);
@@ -417,6 +419,9 @@ static void on_sale_saved(void *arg, struct sale *s, bool ok)
 
     if (ok) {
         announce(x->w->srv, x->room, s);
+        /* Its `sale` (live) goes out at worker 0's next tick, not at its next poll.
+         * relaxed: a hint; the poller finds the sale through announce's release. */
+        atomic_store_explicit(&x->w->srv->sales.poll_soon, true, memory_order_relaxed);
         if (x->c && x->has_req) {
             struct proto_buf *b = gw_worker_enc(x->w);
             struct gw_msg *m;

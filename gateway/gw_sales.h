@@ -45,6 +45,7 @@ struct gw_sales {
     _Atomic(struct gw_sale *) all;     /* every announced sale, newest first */
     atomic_bool stopping;              /* the loader gives up */
     atomic_uint_fast64_t load_retries; /* failed loads so far */
+    atomic_bool poll_soon;             /* a sale was announced: worker 0 polls at once */
     pthread_t loader;
     bool loader_started;
     int64_t boot_ms;
