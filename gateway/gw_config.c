@@ -106,7 +106,7 @@ void gw_config_defaults(struct gw_config *c)
     c->redis_port = 6379;
     c->threads = 0;
     c->tick_ms = 25;
-    c->deliver_slice = 1000;
+    c->deliver_slice = 250;
     c->state_ms = 500;
     c->wecom_cooldown_s = 600;
     c->wecom_min_watch_s = 60;
