@@ -546,8 +546,10 @@ static int write_queue(struct gw_worker *w, struct gw_conn *c)
     c->q_bytes -= (uint32_t)len;
     gw_uncount(&w->m.queue_bytes, len);
     if (c->q_head == c->q.n) {
+        /* Empty: give its array back (an idle viewer keeps none after its welcome). */
         c->q.n = 0;
         c->q_head = 0;
+        gw_msgvec_fini(&c->q);
         /* The queue is out: the stream rides along in the same write (a reply and a
          * room broadcast pending together cost one write, not two). */
         len = gather_stream(w, c, len, &nframes);
