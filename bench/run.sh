@@ -446,16 +446,20 @@ cat <<RUSHNOTES
   every order after the sale sold out is refused from memory without a Redis round trip.
 - What the reply latency of the $(j rush-19900-1 .viewers)-viewer rush is made of: the gateway
   wrote $(med rush-19900 .server_writes) times in the rush (median) for $(j rush-19900-1 .orders_sent) replies:
-  every change of the room's \`stock\` or \`sale\` state (polled every 100 ms) and of its
-  \`online\` count (every 500 ms) is a write to each of the $(j rush-19900-1 .viewers) viewers, at
+  every room-wide message (the \`sale\` live and sold_out, a \`stock\` update, an \`online\`
+  change) is a write to each of the $(j rush-19900-1 .viewers) viewers, at
   $(med rush-19900 .server_cpu_us_per_write) us of server CPU per write, in the same worker loops
   that read the orders and write their replies (server CPU per order, all work:
-  $(med rush-19900 .server_cpu_us_per_order) us). The diagnostic run rush-19900-quiet pushes those
-  broadcasts out of the rush second (\`--sales-poll-ms 10000 --state-ms 60000\`; viewers then
-  see no stock update during the sale): $(med rush-19900-quiet .server_writes) writes, reply p99
+  $(med rush-19900 .server_cpu_us_per_order) us). Since perf-rush the gateway sends a big room's
+  \`stock\` at most every 50 us x viewers (1 s here; \`--stock-us-per-viewer\`), hands a
+  broadcast out 250 viewers per loop pass (\`--deliver-slice\`) with the ready reads and
+  replies served in between, and writes an order reply at once, with whatever room messages
+  its viewer has not had yet. The diagnostic run rush-19900-quiet pushes the broadcasts out of
+  the rush second (\`--sales-poll-ms 10000 --state-ms 60000\`; viewers then see no stock
+  update during the sale): $(med rush-19900-quiet .server_writes) writes, reply p99
   $(med rush-19900-quiet .reply_ms_p99) ms (median; runs: $(all rush-19900-quiet .reply_ms_p99)) against
-  $(med rush-19900 .reply_ms_p99) ms with the defaults. The replies-per-100-ms plots of the
-  default runs show the stalls.
+  $(med rush-19900 .reply_ms_p99) ms with the defaults. The replies-per-100-ms plots show
+  any stalls.
 - The Redis check reads \`lg:sale:<room>:<sale>\` (stock, reserved, paid), the open set and
   the order list, and the hash of every order id a viewer was told, after the run: the run
   fails unless reserved + paid <= stock, ok replies == \`reserved\` == ZCARD(open), and every

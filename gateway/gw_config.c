@@ -50,9 +50,15 @@ static const struct opt opts[] = {
     BOOL("require-rooms", require_rooms, "refuse unknown rooms with 404 (rooms come from --room)"),
     {"room", OPT_ROOM, 0, 0, 0, 0, 0, "create this room at start (repeatable)"},
     INT("tick-ms", tick_ms, 1, 1000, "fan-out tick: room events are gathered and written per tick"),
+    INT("deliver-slice", deliver_slice, 1, 10000000,
+        "viewers of a room written per loop pass; a bigger room's batch goes out over several "
+        "passes, with reads and order replies served in between"),
     STR("node", node, "this gateway's name in order ids ([A-Za-z0-9_-]{1,16})"),
     INT("sales-poll-ms", sales_poll_ms, 10, 10000,
         "flash sales: stock and state broadcasts and reservation expiry, this often"),
+    INT("stock-us-per-viewer", stock_us_viewer, 0, 1000000,
+        "a room's `stock` updates are at least this many us per viewer in it apart (50: 1 s "
+        "at 20,000 viewers; `sale` state changes are never held back)"),
     INT("wecom-cooldown-s", wecom_cooldown_s, 0, 86400 * 30,
         "no automatic WeCom prompt to a viewer again within this many seconds"),
     INT("wecom-min-watch-s", wecom_min_watch_s, 0, 86400,
@@ -118,10 +124,12 @@ void gw_config_defaults(struct gw_config *c)
     c->redis_port = 6379;
     c->threads = 0;
     c->tick_ms = 25;
+    c->deliver_slice = 250;
     c->state_ms = 500;
     c->wecom_cooldown_s = 600;
     c->wecom_min_watch_s = 60;
     c->sales_poll_ms = 100;
+    c->stock_us_viewer = 50;
     gw_strlcpy(c->node, "gw1", sizeof(c->node));
     c->comment_rate = 30;
     c->replay_events = 1024;

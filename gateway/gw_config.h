@@ -27,9 +27,11 @@ struct gw_config {
     char rooms[GW_MAX_PRECREATED_ROOMS][65];
     int n_rooms;
     int tick_ms;           /* fan-out gathering tick */
+    int deliver_slice;     /* viewers handed a room's new stream per loop pass */
     int wecom_cooldown_s;  /* automatic prompts: per-viewer cooldown */
     int wecom_min_watch_s; /* automatic prompts: watch time that counts as engaged */
     int sales_poll_ms;     /* stock / sale broadcasts and expiry period */
+    int stock_us_viewer;   /* least interval of a room's `stock` updates, per viewer */
     char node[17];         /* name in order ids */
     int state_ms;          /* least interval of state-only batches (likes, online) */
     int comment_rate;      /* other viewers' comments per second each viewer sees */

@@ -76,13 +76,14 @@ static int skip_forward(struct gw_worker *w, struct gw_shard *s, struct gw_conn 
 static int write_stream(struct gw_worker *w, struct gw_conn *c);
 
 /* Hands c its new stream bytes. A viewer that is caught up, has nothing queued and
- * whose socket can take data is written right now: one send, and no POLLOUT arming
+ * nothing left in lws's buffer is written right now: one send, and no POLLOUT arming
  * and disarming (two epoll_ctl calls) around it. Anyone else waits for a writable
- * callback. */
+ * callback. (Not lws_send_pipe_choked: it costs a poll() per viewer; a full socket
+ * makes lws keep the rest of this one write, and the next one waits.) */
 static void deliver_now(struct gw_worker *w, struct gw_conn *c)
 {
     if (c->want_write || c->close_code || c->q_head < c->q.n || !c->shard ||
-        c->cursor >= c->shard->head || lws_send_pipe_choked(c->wsi)) {
+        c->cursor >= c->shard->head || lws_partial_buffered(c->wsi)) {
         gw_conn_want_write(c);
         return;
     }
@@ -257,33 +258,54 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     return state_changed;
 }
 
-/* Hands every viewer of the shard what was appended since the last time: one write
- * now for those caught up, the others get theirs when writable. */
-static void shard_deliver(struct gw_worker *w, struct gw_shard *s)
+/* Hands the shard's viewers what was appended since the last round: one write now for
+ * those caught up, the others get theirs when writable. A round visits at most
+ * deliver-slice viewers per call: in a big room one broadcast is a write to each of
+ * thousands of viewers, and the loop must not hold the reads and order replies waiting
+ * in it for all of them. Each visited viewer moves to the tail of the list, so the next
+ * call goes on with the first one not visited. Returns true when the round is not
+ * finished, or more was appended since it began. */
+static bool shard_deliver(struct gw_worker *w, struct gw_shard *s)
 {
     uint64_t max_lag = (uint64_t)w->srv->cfg.max_lag_kb * 1024;
-    uint64_t before = s->delivered, min_cursor = s->head;
+    uint32_t budget = (uint32_t)w->srv->cfg.deliver_slice;
 
-    if (s->head == before)
-        return;
-    s->delivered = s->head;
-    lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1, lws_dll2_get_head(&s->viewers))
-    {
-        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
-        /* A viewer closing as too slow holds no batches any more. */
-        if (c->close_code != 4009) {
-            /* Lag is what the viewer had not taken before this round: a caught-up
-             * viewer is never skipped, however large one tick's batch is. A viewer
-             * that joined since starts at or after `before`. */
-            if (c->cursor < before && before - c->cursor > max_lag)
-                skip_forward(w, s, c);
-            deliver_now(w, c);
-            if (c->close_code != 4009 && c->cursor < min_cursor)
-                min_cursor = c->cursor;
-        }
+    if (!s->round_left) {
+        if (s->head == s->delivered)
+            return false;
+        s->round_from = s->delivered;
+        s->round_min = s->head;
+        s->delivered = s->head;
+        s->round_left = s->viewers.count;
     }
-    lws_end_foreach_dll_safe(d, d1);
-    shard_trim(s, min_cursor);
+    /* Viewers who left during the round may make it visit some twice: harmless. */
+    if (s->round_left > s->viewers.count)
+        s->round_left = s->viewers.count;
+    for (; s->round_left && budget; s->round_left--, budget--) {
+        struct lws_dll2 *d = lws_dll2_get_head(&s->viewers);
+        struct gw_conn *c = lws_container_of(d, struct gw_conn, shard_node);
+
+        lws_dll2_remove(d);
+        lws_dll2_add_tail(d, &s->viewers);
+        /* A viewer closing as too slow holds no batches any more. */
+        if (c->close_code == 4009)
+            continue;
+        /* Lag is what the viewer had not taken before this round: a caught-up viewer is
+         * never skipped, however large one tick's batch is. A viewer that joined since
+         * starts at or after `round_from`. */
+        if (c->cursor < s->round_from && s->round_from - c->cursor > max_lag)
+            skip_forward(w, s, c);
+        if (c->cursor < s->head)
+            deliver_now(w, c);
+        if (c->close_code != 4009 && c->cursor < s->round_min)
+            s->round_min = c->cursor;
+    }
+    if (s->round_left)
+        return true;
+    /* Everyone who joined during the round did at or after `delivered`, which bounds
+     * round_min from above. */
+    shard_trim(s, s->round_min);
+    return s->head != s->delivered;
 }
 
 void gw_fanout_shard_fini(struct gw_shard *s)
@@ -291,11 +313,12 @@ void gw_fanout_shard_fini(struct gw_shard *s)
     shard_trim(s, UINT64_MAX);
 }
 
-void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
+bool gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
 {
     struct gw_room *r = s->room;
     struct gw_msgvec in;
     uint64_t seq;
+    bool more;
 
     pthread_mutex_lock(&r->lock);
     in = s->inbox;
@@ -304,7 +327,10 @@ void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s)
     pthread_mutex_unlock(&r->lock);
     if (shard_append(w, s, &in, seq, true))
         gw_worker_mark_dirty(w->srv, s); /* state still due: look again next tick */
-    shard_deliver(w, s);
+    more = shard_deliver(w, s);
+    if (more)
+        gw_worker_mark_dirty(w->srv, s);
+    return more;
 }
 
 int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bool has_since,
@@ -503,6 +529,48 @@ static void scratch_reserve(struct gw_worker *w, size_t need)
     w->scratch = gw_xmalloc(LWS_PRE + w->scratch_cap);
 }
 
+/* Appends to the scratch buffer, after its first len bytes, the stream bytes from c's
+ * cursor that fit, and advances the cursor over them. Returns the new length. */
+static size_t gather_stream(struct gw_worker *w, struct gw_conn *c, size_t len, uint32_t *nframes)
+{
+    unsigned char *p = w->scratch + LWS_PRE;
+
+    if (!c->shard || c->cursor >= c->shard->head)
+        return len;
+    for (struct gw_batch *b = batch_at(c->shard, c->cursor); b; b = b->next) {
+        size_t skip = (size_t)(c->cursor - b->off);
+        if (len + b->len - skip > w->scratch_cap)
+            break;
+        memcpy(p + len, b->buf + LWS_PRE + skip, b->len - skip);
+        len += b->len - skip;
+        *nframes += b->nframes;
+        c->cursor += b->len - skip;
+    }
+    return len;
+}
+
+void gw_fanout_reply(struct gw_worker *w, struct gw_conn *c, struct gw_msg *m)
+{
+    uint32_t nframes = 1;
+    size_t len;
+
+    /* Anything queued or a write pending: the reply takes its turn behind it. */
+    if (c->want_write || c->close_code || c->q_head < c->q.n || m->len > w->scratch_cap ||
+        lws_partial_buffered(c->wsi)) {
+        gw_conn_send(c, m);
+        return;
+    }
+    memcpy(w->scratch + LWS_PRE, m->data, m->len);
+    len = gather_stream(w, c, m->len, &nframes);
+    if (raw_write(w, c, w->scratch + LWS_PRE, len, nframes) < 0) {
+        /* The socket failed: let lws close it from its own loop. */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (c->shard && c->cursor < c->shard->head)
+        gw_conn_want_write(c);
+}
+
 static int write_queue(struct gw_worker *w, struct gw_conn *c)
 {
     size_t len = 0;
@@ -523,8 +591,13 @@ static int write_queue(struct gw_worker *w, struct gw_conn *c)
     c->q_bytes -= (uint32_t)len;
     gw_uncount(&w->m.queue_bytes, len);
     if (c->q_head == c->q.n) {
+        /* Empty: give its array back (an idle viewer keeps none after its welcome). */
         c->q.n = 0;
         c->q_head = 0;
+        gw_msgvec_fini(&c->q);
+        /* The queue is out: the stream rides along in the same write (a reply and a
+         * room broadcast pending together cost one write, not two). */
+        len = gather_stream(w, c, len, &nframes);
     }
     return raw_write(w, c, w->scratch + LWS_PRE, len, nframes);
 }

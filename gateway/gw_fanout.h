@@ -36,8 +36,10 @@ struct gw_batch {
 /* Frees the shard's batches (process exit). */
 void gw_fanout_shard_fini(struct gw_shard *s);
 
-/* Turns the shard's inbox into a batch and asks its viewers for writes. */
-void gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
+/* Turns the shard's inbox into a batch and hands it to the viewers, at most
+ * deliver-slice of them per call. Returns true when some are left: the shard is then
+ * marked dirty again and the caller should flush it again soon (after serving I/O). */
+bool gw_fanout_flush(struct gw_worker *w, struct gw_shard *s);
 
 /* Joins c to the room's shard on this thread: takes the inbox up to the room's latest
  * seq, queues `welcome` (and the replay after since when has_since), and places c's
@@ -47,6 +49,12 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
 
 /* Removes c from its shard and releases what it holds. */
 void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c);
+
+/* Sends the targeted reply m (borrowed) to c: written at once, with the stream bytes c
+ * has not had yet, when nothing is queued for c and no write is pending; else queued
+ * like gw_conn_send. An order reply so does not wait for a writable callback behind
+ * the room's broadcasts, and costs no POLLOUT arming. */
+void gw_fanout_reply(struct gw_worker *w, struct gw_conn *c, struct gw_msg *m);
 
 /* Serves a writable callback: the queue first, then the stream. Returns -1 when lws
  * must close the connection (a pending close code, or a write error). */

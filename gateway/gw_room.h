@@ -61,6 +61,9 @@ struct gw_shard {
     struct gw_batch *oldest, *newest;
     uint64_t head;       /* stream bytes ever appended */
     uint64_t delivered;  /* head when the viewers were last handed the stream */
+    uint64_t round_from; /* a delivery round (in slices): `delivered` before it began */
+    uint64_t round_min;  /* the least cursor the round has seen */
+    uint32_t round_left; /* viewers the round has still to visit */
     int64_t state_at;    /* monotonic ms of the last state update batched */
     uint64_t pulled_seq; /* last room seq taken from the inbox */
     uint64_t sent_likes, sent_online;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gw_conn.h"
+#include "gw_fanout.h"
 #include "gw_http.h"
 #include "gw_live.h"
 #include "gw_log.h"
@@ -29,6 +30,8 @@ struct gw_sale {
     struct gw_sale *next_room;
     bool linked;             /* announced in its room by the poller */
     atomic_bool end_unsaved; /* stopped, but the end is not yet recorded in Redis */
+    int64_t sent_left;       /* the stock left the room was last told (worker 0 only) */
+    int64_t told_at;         /* when it was told, unix ms (worker 0 only) */
 };
 
 enum wait_kind { WAIT_ORDER, WAIT_SALE_START, WAIT_HTTP };
@@ -107,7 +110,7 @@ static void send_order_reply(struct gw_worker *w, struct gw_conn *c, const char 
         gw_count(&w->m.orders_refused, 1);
     }
     m = gw_msg_create(b, GW_MSG_TARGETED, 0);
-    gw_conn_send(c, m);
+    gw_fanout_reply(w, c, m);
     gw_msg_unref(m);
 }
 
@@ -119,7 +122,7 @@ static void send_order_fail(struct gw_worker *w, struct gw_conn *c, const char *
 
     proto_enc_order_fail(b, req, code, msg);
     m = gw_msg_create(b, GW_MSG_TARGETED, 0);
-    gw_conn_send(c, m);
+    gw_fanout_reply(w, c, m);
     gw_msg_unref(m);
     gw_count(&w->m.orders_refused, 1);
 }
@@ -249,6 +252,7 @@ static void *loader_main(void *arg)
 void gw_sales_start(struct gw_server *srv)
 {
     srv->sales.boot_ms = gw_now_ms();
+    atomic_init(&srv->sales.poll_soon, false); /* read only once the book is loaded */
     if (pthread_create(&srv->sales.loader, NULL, loader_main, srv) != 0) {
         gw_err("sales: cannot start the loader thread: flash sales are off");
         return;
@@ -322,6 +326,19 @@ static void enc_stock_event(struct proto_buf *b, uint64_t seq, void *arg)
     proto_enc_stock(b, e->sale, e->left);
 }
 
+/* The least interval between two `stock` updates of room r. Each is a write to every
+ * viewer (~12 us each here), in the worker loops that also answer orders: in a big room
+ * the interval grows with the audience so that these writes stay a bounded share of the
+ * CPU (stock is a state update, the latest value wins). */
+static int64_t stock_interval_ms(const struct gw_config *cfg, struct gw_room *r)
+{
+    /* relaxed: a display counter; any recent value sizes the interval. */
+    uint64_t viewers = atomic_load_explicit(&r->online, memory_order_relaxed);
+    int64_t ms = (int64_t)(viewers * (uint64_t)cfg->stock_us_viewer / 1000);
+
+    return ms > cfg->sales_poll_ms ? ms : cfg->sales_poll_ms;
+}
+
 static void poll_sales(struct gw_worker *w, int64_t now)
 {
     /* acquire: pairs with announce's release CAS. */
@@ -333,6 +350,8 @@ static void poll_sales(struct gw_worker *w, int64_t now)
             /* First sight: a restored sale that already ended is listed silently. */
             struct sale_event e = {gs, now, true};
             gs->linked = true;
+            gs->sent_left = ch.left;
+            gs->told_at = now;
             if (ch.state == PROTO_SALE_ENDED) {
                 pthread_mutex_lock(&gs->room->lock);
                 gs->next_room = gs->room->sales;
@@ -342,15 +361,22 @@ static void poll_sales(struct gw_worker *w, int64_t now)
                 gw_room_event(gs->room, w, GW_MSG_EVENT, true, enc_sale_event, &e);
             }
         } else if (ch.state_changed) {
+            /* Never held back; it carries `left` too. */
             struct sale_event e = {gs, now, false};
             gw_room_event(gs->room, w, GW_MSG_EVENT, true, enc_sale_event, &e);
             if (ch.state == PROTO_SALE_SOLD_OUT)
                 gw_live_event(w, gs->room, GW_LIVE_SOLD_OUT); /* a trust peak */
-        } else if (ch.left_changed) {
+            gs->sent_left = ch.left;
+            gs->told_at = now;
+        } else if (ch.left != gs->sent_left &&
+                   now - gs->told_at >= stock_interval_ms(&w->srv->cfg, gs->room)) {
             /* No seq (a state update), but never dropped: a lagging viewer must not be
-             * left showing stock that is gone. */
+             * left showing stock that is gone. A change within the interval waits (the
+             * latest value wins). */
             struct stock_event e = {sale_id(gs->s), ch.left};
             gw_room_event(gs->room, w, GW_MSG_EVENT, false, enc_stock_event, &e);
+            gs->sent_left = ch.left;
+            gs->told_at = now;
         }
     }
 }
@@ -374,7 +400,8 @@ void gw_sales_worker_tick(struct gw_worker *w)
     if (w->idx != 0)
         return;
     now = gw_now_ms();
-    if (now < w->sales_next_poll_ms)
+    if (now < w->sales_next_poll_ms &&
+        !atomic_exchange_explicit(&srv->sales.poll_soon, false, memory_order_relaxed))
         return;
     w->sales_next_poll_ms = now + srv->cfg.sales_poll_ms;
     sale_store_expire(w->store, now);
@@ -400,6 +427,9 @@ static void on_sale_saved(void *arg, struct sale *s, bool ok)
 
     if (ok) {
         announce(x->w->srv, x->room, s);
+        /* Its `sale` (live) goes out at worker 0's next tick, not at its next poll.
+         * relaxed: a hint; the poller finds the sale through announce's release. */
+        atomic_store_explicit(&x->w->srv->sales.poll_soon, true, memory_order_relaxed);
         if (x->c && x->has_req) {
             struct proto_buf *b = gw_worker_enc(x->w);
             struct gw_msg *m;

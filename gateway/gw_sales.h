@@ -17,7 +17,8 @@
  *   tick.
  * - Worker 0 polls every sale every sales-poll-ms (100): `sale` (with a room seq) on
  *   every state change (live on start, sold_out exactly once, live again when stock
- *   returns, ended), else `stock` when the count moved; and it runs expiry. A sale
+ *   returns, ended), else `stock` when the count moved (in a big room at most every
+ *   stock-us-per-viewer x viewers: each is a write per viewer); and it runs expiry. A sale
  *   becomes visible (orders, welcome.sales, the first `sale`) only once its definition
  *   is durable in Redis. */
 #ifndef GW_SALES_H
@@ -44,6 +45,7 @@ struct gw_sales {
     _Atomic(struct gw_sale *) all;     /* every announced sale, newest first */
     atomic_bool stopping;              /* the loader gives up */
     atomic_uint_fast64_t load_retries; /* failed loads so far */
+    atomic_bool poll_soon;             /* a sale was announced: worker 0 polls at once */
     pthread_t loader;
     bool loader_started;
     int64_t boot_ms;

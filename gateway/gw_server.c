@@ -23,6 +23,7 @@
 #define ACCEPT_BATCH    64
 #define ACCEPT_PAUSE_US (100 * LWS_US_PER_MS)
 #define DRAIN_POLL_US   (50 * LWS_US_PER_MS)
+#define SLICE_PAUSE_US  1 /* later than the timer pass now running: I/O comes first */
 
 /* ---- the dirty stack (any thread pushes, the owner drains) ------------------------- */
 
@@ -45,19 +46,24 @@ void gw_worker_mark_dirty(struct gw_server *srv, struct gw_shard *s)
                                                     memory_order_relaxed));
 }
 
-static void drain_dirty(struct gw_worker *w)
+/* Flushes every dirty shard. Returns true when a delivery is left unfinished (a big
+ * room goes out in slices). */
+static bool drain_dirty(struct gw_worker *w)
 {
     /* acquire: pairs with the pushers' release CAS, making each dirty_next visible. */
     struct gw_shard *s = atomic_exchange_explicit(&w->dirty, NULL, memory_order_acquire);
+    bool more = false;
 
     while (s) {
         struct gw_shard *next = s->dirty_next;
         /* seq_cst: the clear must be visible before we take the inbox (under the room
          * lock) so that a publisher appending after our take pushes the shard again. */
         atomic_store_explicit(&s->dirty, false, memory_order_seq_cst);
-        gw_fanout_flush(w, s);
+        if (gw_fanout_flush(w, s))
+            more = true;
         s = next;
     }
+    return more;
 }
 
 struct proto_buf *gw_worker_enc(struct gw_worker *w)
@@ -147,12 +153,14 @@ enum gw_words_verdict gw_server_filter_comment(struct gw_worker *w, const char *
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
     struct gw_worker *w = lws_container_of(sul, struct gw_worker, tick_sul);
+    bool more = drain_dirty(w);
 
-    drain_dirty(w);
     gw_sales_worker_tick(w);
     gw_live_worker_tick(w);
+    /* An unfinished delivery goes on at the next loop pass, once the I/O that is ready
+     * (orders in, replies out) has been served. */
     lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick,
-                     (lws_usec_t)w->srv->cfg.tick_ms * LWS_US_PER_MS);
+                     more ? SLICE_PAUSE_US : (lws_usec_t)w->srv->cfg.tick_ms * LWS_US_PER_MS);
 }
 
 /* ---- accepting ---------------------------------------------------------------------- */

@@ -258,6 +258,38 @@ class Sales(SalesBase):
         self.assertTrue(o["ok"], o)
 
 
+class SalesSliced(Sales):
+    """The same, with every room broadcast handed out one viewer per loop pass: order
+    replies written at once overtake nothing and carry the stream they find pending."""
+    GW_ARGS = ["--sales-poll-ms", "50", "--deliver-slice", "1"]
+
+
+class StockCoalesced(SalesBase):
+    # 5 viewers x 200 ms: at most one `stock` update per second in this room.
+    GW_ARGS = ["--sales-poll-ms", "50", "--stock-us-per-viewer", "200000"]
+
+    @async_test(30)
+    async def test_stock_updates_coalesced_by_audience(self):
+        room, sale = "coalesce", "s1"
+        host = await self.connect(room, "host1", role="host")
+        await self.start_sale(host, sale, stock=100)
+        viewers = await asyncio.gather(*[self.connect(room, f"u{i}") for i in range(5)])
+        await asyncio.sleep(1.1)  # a full interval since the `sale` (live)
+        for v in viewers:
+            self.assertTrue((await self.order(v, sale))["ok"])
+            await asyncio.sleep(0.05)
+        # The first change goes out at once, the next four as one, the last value.
+        await host.wait_msg(lambda m: m.get("t") == "stock" and m["left"] == 95, timeout=5)
+        await asyncio.sleep(0.3)
+        left = [m["left"] for m in host.of("stock")]
+        self.assertEqual(len(left), 2, left)
+        self.assertGreater(left[0], 95)
+        self.assertEqual(left[1], 95)
+        # A new viewer's welcome is current whatever the room was last told.
+        late = await self.connect(room, "late")
+        self.assertEqual(late.welcome["sales"][0]["left"], 95)
+
+
 class SalesRedisDown(SalesBase):
 
     @async_test(60)
