@@ -6,7 +6,10 @@
  * cursor (a stream offset). When it is writable it gets everything from its cursor to
  * the head in one LWS_WRITE_RAW write, straight out of the batch when the range is one
  * batch (the normal case), gathered into a per-thread scratch buffer when it spans
- * several. Batches are freed when every cursor has passed them.
+ * several. Batches are freed when every cursor has passed them. A big shard is handed
+ * its new bytes deliver-slice viewers per loop pass, so that reads and order replies
+ * get in between; an order reply is written at once, ahead of (and together with) the
+ * stream bytes its viewer has not had yet, when nothing is queued for it.
  *
  * Targeted messages (replies, errors, welcome, replay, a sampled-out own comment) wait
  * in the connection's queue and go before the stream. A viewer whose backlog exceeds
