@@ -1,7 +1,7 @@
 set terminal svg size 1100,420 dynamic font 'sans,11'
 set output '/work/main/bench/results/lat-gateway-tick100.svg'
 set multiplot layout 1,2 title 'fanout livegw: 10000 viewers, high priority, paced msg/s'
-set title 'delivery latency (percentile spectrum)'
+set title 'latency of deliveries (percentile spectrum)'
 set logscale x
 set xrange [1:1e5]
 set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000)
@@ -13,7 +13,7 @@ unset logscale x
 set xrange [*:*]
 set xtics auto
 set title 'deliveries per second (100 ms bins)'
-set xlabel 'time since publishing started (s)'
+set xlabel 'time since the measured phase started (s)'
 set ylabel 'deliveries/s'
 set format y '%.0s%c'
 plot '/work/main/bench/results/lat-gateway-tick100.rate.dat' using 1:2 with steps lw 2

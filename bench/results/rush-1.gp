@@ -1,5 +1,5 @@
 set terminal svg size 1100,420 dynamic font 'sans,11'
-set output '/work/wt-perf/bench/results/rush-1.svg'
+set output '/work/main/bench/results/rush-1.svg'
 set multiplot layout 1,2 title 'rush'
 set title 'latency of order replies (percentile spectrum)'
 set logscale x
@@ -8,7 +8,7 @@ set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10
 set ylabel 'latency (ms)'
 set grid
 set key off
-plot '/work/wt-perf/bench/results/rush-1.lat.dat' using 2:3 with steps lw 2
+plot '/work/main/bench/results/rush-1.lat.dat' using 2:3 with steps lw 2
 unset logscale x
 set xrange [*:*]
 set xtics auto
@@ -16,5 +16,5 @@ set title 'order replies per second (100 ms bins)'
 set xlabel 'time since the measured phase started (s)'
 set ylabel 'order replies/s'
 set format y '%.0s%c'
-plot '/work/wt-perf/bench/results/rush-1.rate.dat' using 1:2 with steps lw 2
+plot '/work/main/bench/results/rush-1.rate.dat' using 1:2 with steps lw 2
 unset multiplot
