@@ -145,6 +145,7 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     struct gw_batch *b;
     unsigned char *p;
     uint32_t kept = 0;
+    struct gw_msgvec later = {0};
 
     if (!s->viewers.count) {
         /* Nobody to deliver to (the last viewer left after the shard was marked, or
@@ -160,6 +161,15 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
      * target, as targeted messages. */
     for (uint32_t i = 0; i < in->n; i++) {
         struct gw_msg *m = in->v[i];
+        if (kept && (m->kind == GW_MSG_PROMPT || m->kind == GW_MSG_PROMPT_AUTO ||
+                     m->kind == GW_MSG_YOU_WON || m->kind == GW_MSG_CLOSE)) {
+            /* Targeted messages go out before the stream: one that follows room events
+             * (a bag's drawn broadcast, then its winners' you_won and the wave it fires;
+             * the last events, then the close) waits for the next flush, so that those
+             * events reach the viewers first. */
+            gw_msgvec_push(&later, m);
+            continue;
+        }
         if (m->kind == GW_MSG_PROMPT || m->kind == GW_MSG_PROMPT_AUTO) {
             prompt_viewers(w, s, m, m->kind == GW_MSG_PROMPT);
             gw_msg_unref(m);
@@ -196,6 +206,17 @@ static bool shard_append(struct gw_worker *w, struct gw_shard *s, struct gw_msgv
     }
     in->n = kept;
     s->pulled_seq = seq;
+    if (later.n) {
+        /* Back at the head of the inbox, before anything published since. */
+        pthread_mutex_lock(&r->lock);
+        for (uint32_t i = 0; i < s->inbox.n; i++)
+            gw_msgvec_push(&later, s->inbox.v[i]);
+        s->inbox.n = 0;
+        gw_msgvec_fini(&s->inbox);
+        s->inbox = later;
+        pthread_mutex_unlock(&r->lock);
+        gw_worker_mark_dirty(w->srv, s);
+    }
 
     if (state_changed && with_state) {
         int64_t now = gw_mono_ms();

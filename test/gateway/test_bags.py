@@ -126,6 +126,12 @@ class Bags(BagBase):
             for c in conns[u]:
                 m = await c.wait_msg(lambda m: m.get("t") == "bag" and m.get("you_won") is True)
                 self.assertNotIn("seq", m)
+        # The room's drawn broadcast reaches a winner before its own you_won.
+        for u in winners:
+            for c in conns[u]:
+                kinds = [m.get("state") if "you_won" not in m else "you_won"
+                         for m in c.of("bag") if m.get("state") == "drawn"]
+                self.assertEqual(kinds, ["drawn", "you_won"], c.name)
         await asyncio.sleep(0.3)
         for u in set(conns) - set(winners):
             for c in conns[u]:

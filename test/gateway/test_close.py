@@ -55,6 +55,7 @@ class HostClose(CloseBase):
             n = [m for m in v.msgs if m.get("t") == "notice" and m.get("code") == "room_closed"]
             self.assertEqual(len(n), 1, v.name)
             self.assertNotIn("seq", n[0])
+            self.assertIs(v.msgs[-1], n[0], v.name)  # the last word, after every event
 
         await asyncio.sleep(0.3)
         recs = {r["uid"]: r for r in self.crm(room)}
