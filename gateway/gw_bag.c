@@ -44,10 +44,9 @@ struct gw_bag {
     char commit[PROTO_DRAW_HEX_LEN + 1];
     char seed_hex[PROTO_DRAW_HEX_LEN + 1];
     enum bag_state state;
-    bool writing;        /* the draw's write is in flight */
-    int64_t retry_at_ms; /* after a failed draw write */
-    struct gw_strmap joined;
-    uint64_t count; /* uids in joined */
+    bool writing;            /* the draw's write is in flight */
+    int64_t retry_at_ms;     /* after a failed draw write */
+    struct gw_strmap joined; /* its count is the bag's participant count */
     /* Once drawn (BAG_DRAWING and after). */
     char **sorted; /* the participants of the draw, sorted (owned) */
     size_t n_sorted;
@@ -150,7 +149,7 @@ static void view_of(const struct gw_bag *b, struct proto_bag_view *v)
     v->commit = b->commit;
     v->seed = b->state == BAG_DRAWN ? b->seed_hex : NULL;
     v->has_count = true;
-    v->count = b->state == BAG_OPEN ? b->count : b->n_sorted;
+    v->count = b->state == BAG_DRAWN ? b->n_sorted : b->joined.count;
 }
 
 static struct bag_wait *wait_new(struct gw_worker *w, struct gw_conn *c, struct gw_room *r,
@@ -359,11 +358,6 @@ static bool in_draw(const struct gw_bag *b, const char *uid)
     return b->n_sorted && bsearch(&uid, b->sorted, b->n_sorted, sizeof(char *), cmp_str);
 }
 
-static void join_refuse(struct gw_conn *c, enum proto_err code, const char *msg, const char *req)
-{
-    gw_conn_send_error(c, code, msg, req);
-}
-
 /* Under r->lock: drops one pending write of uid; forgets uid when nothing holds it. */
 static void join_settle_fail(struct gw_room *r, struct gw_bag *b, const char *uid)
 {
@@ -376,9 +370,8 @@ static void join_settle_fail(struct gw_room *r, struct gw_bag *b, const char *ui
     *slot = (void *)v;
     if (v == 0) {
         gw_strmap_del(&b->joined, uid);
-        b->count--;
         if (b->state == BAG_OPEN)
-            atomic_store_explicit(&r->bag_count, b->count, memory_order_relaxed);
+            atomic_store_explicit(&r->bag_count, b->joined.count, memory_order_relaxed);
     }
 }
 
@@ -406,7 +399,6 @@ static void on_joined(void *arg, const struct redisReply *reply)
             ok = !late;
             if (ok) {
                 view_of(b, &v);
-                v.state = PROTO_BAG_OPEN;
                 v.has_count = false;
             }
         }
@@ -425,11 +417,12 @@ static void on_joined(void *arg, const struct redisReply *reply)
             gw_kv_cmd(x->w->kv, NULL, NULL, 3, argv, NULL);
         }
         if (c)
-            join_refuse(c, PROTO_ERR_ENDED, "the lucky bag closed before your join was recorded",
-                        x->has_req ? x->req : NULL);
+            gw_conn_send_error(c, PROTO_ERR_ENDED,
+                               "the lucky bag closed before your join was recorded",
+                               x->has_req ? x->req : NULL);
     } else if (!reply && c) {
-        join_refuse(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined",
-                    x->has_req ? x->req : NULL);
+        gw_conn_send_error(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined",
+                           x->has_req ? x->req : NULL);
     }
     wait_free(x);
 }
@@ -514,18 +507,19 @@ static void join(struct gw_worker *w, struct gw_conn *c, const char *bag, const 
         }
     } else if (!b || strcmp(b->id, bag) != 0) {
         pthread_mutex_unlock(&r->lock);
-        join_refuse(c, PROTO_ERR_NOT_FOUND, "no lucky bag with that id in this room", req);
+        gw_conn_send_error(c, PROTO_ERR_NOT_FOUND, "no lucky bag with that id in this room", req);
         return;
     }
     code = join_check(srv, r, b, c, now, &msg);
     if (code) {
         pthread_mutex_unlock(&r->lock);
-        join_refuse(c, code, msg, req);
+        gw_conn_send_error(c, code, msg, req);
         return;
     }
     if (!bags_loaded(srv) || !gw_kv_is_up(w->kv)) {
         pthread_mutex_unlock(&r->lock);
-        join_refuse(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined", req);
+        gw_conn_send_error(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined",
+                           req);
         return;
     }
     slot = gw_strmap_put(&b->joined, c->uid, &created);
@@ -539,10 +533,9 @@ static void join(struct gw_worker *w, struct gw_conn *c, const char *bag, const 
     }
     *slot = (void *)((uintptr_t)*slot + JOIN_PENDING_1);
     if (created) {
-        b->count++;
         gw_audience_engage(&r->audience, c->uid, GW_ENGAGE_BAG_JOIN);
         /* relaxed: statistics and coalescing hints; the lock orders the bag itself. */
-        atomic_store_explicit(&r->bag_count, b->count, memory_order_relaxed);
+        atomic_store_explicit(&r->bag_count, b->joined.count, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->bag_joins, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&srv->bags.joins, 1, memory_order_relaxed);
     }
@@ -555,7 +548,8 @@ static void join(struct gw_worker *w, struct gw_conn *c, const char *bag, const 
             join_settle_fail(r, b, c->uid);
             pthread_mutex_unlock(&r->lock);
             wait_free(x);
-            join_refuse(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined", req);
+            gw_conn_send_error(c, PROTO_ERR_UNAVAILABLE, "the bag store is unreachable: not joined",
+                               req);
             return;
         }
     }
@@ -824,9 +818,6 @@ void gw_bag_welcome(struct gw_room *r, const char *uid, struct proto_buf *out)
     if (!b || b->state == BAG_DRAWN)
         return;
     view_of(b, &v);
-    v.state = PROTO_BAG_OPEN;
-    v.seed = NULL;
-    v.count = b->count;
     slot = gw_strmap_get(&b->joined, uid);
     proto_enc_bag(out, 0, &v, false, true, slot && ((uintptr_t)*slot & JOIN_DURABLE), false, false);
 }
@@ -840,11 +831,6 @@ void gw_bag_describe(struct gw_room *r, struct proto_buf *b)
     pthread_mutex_lock(&r->lock);
     if (r->bag) {
         view_of(r->bag, &v);
-        if (r->bag->state != BAG_DRAWN) {
-            v.state = PROTO_BAG_OPEN;
-            v.seed = NULL;
-            v.count = r->bag->count;
-        }
         proto_enc_bag(&one, 0, &v, false, false, false, false, false);
     }
     pthread_mutex_unlock(&r->lock);
@@ -868,7 +854,7 @@ bool gw_bag_count_due(struct gw_room *r, uint64_t *sent_serial, uint64_t *sent_c
     pthread_mutex_lock(&r->lock);
     if (r->bag && r->bag->serial == serial && r->bag->state == BAG_OPEN) {
         gw_strlcpy(id, r->bag->id, PROTO_ID_MAX + 1);
-        *count = r->bag->count;
+        *count = r->bag->joined.count;
         due = serial != *sent_serial || *count != *sent_count;
         *sent_serial = serial;
         *sent_count = *count;
@@ -900,7 +886,6 @@ void gw_bag_you_won(struct gw_worker *w, struct gw_room *r, lws_dll2_owner_t *vi
 
 int gw_bag_participants(struct gw_room *r, const char *bag, struct proto_buf *b)
 {
-    struct proto_bag_view v;
     struct gw_bag *g;
     struct collect c = {0};
     const char *const *list;
@@ -923,11 +908,6 @@ int gw_bag_participants(struct gw_room *r, const char *bag, struct proto_buf *b)
     } else {
         list = (const char *const *)g->sorted;
         n = g->n_sorted;
-    }
-    view_of(g, &v);
-    if (g->state != BAG_DRAWN) {
-        v.state = PROTO_BAG_OPEN;
-        v.seed = NULL;
     }
     proto_json_obj_begin(b);
     proto_json_cstr(b, "room", r->id);
@@ -1035,14 +1015,8 @@ static int load_one(struct gw_server *srv, redisContext *rc, const char *member)
         return -1;
     }
     for (size_t i = 0; i < p->elements; i++) {
-        bool created;
-        void **slot;
-        if (p->element[i]->type != REDIS_REPLY_STRING)
-            continue;
-        slot = gw_strmap_put(&b->joined, p->element[i]->str, &created);
-        *slot = (void *)(uintptr_t)JOIN_DURABLE;
-        if (created)
-            b->count++;
+        if (p->element[i]->type == REDIS_REPLY_STRING)
+            *gw_strmap_put(&b->joined, p->element[i]->str, NULL) = (void *)(uintptr_t)JOIN_DURABLE;
     }
     freeReplyObject(p);
 
@@ -1055,11 +1029,11 @@ static int load_one(struct gw_server *srv, redisContext *rc, const char *member)
     }
     gw_bag_free(r->bag);
     r->bag = b;
-    atomic_store_explicit(&r->bag_count, b->count, memory_order_relaxed);
+    atomic_store_explicit(&r->bag_count, b->joined.count, memory_order_relaxed);
     atomic_store_explicit(&r->bag_open_serial, b->serial, memory_order_relaxed);
     pthread_mutex_unlock(&r->lock);
     gw_info("bag %s restored: %llu participants, ends in %lld s", member,
-            (unsigned long long)b->count, (long long)((b->ends_at - gw_now_ms()) / 1000));
+            (unsigned long long)b->joined.count, (long long)((b->ends_at - gw_now_ms()) / 1000));
     return 0;
 }
 
