@@ -821,7 +821,11 @@ class RedisGatewayCase(GatewayCase):
     def setUpClass(cls):
         cls.redis = Redis().start()
         cls.GW_ARGS = cls.GW_ARGS + ["--redis", f"127.0.0.1:{cls.redis.port}"]
-        super().setUpClass()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.redis.stop()
+            raise
         cls.wait_redis_up(cls.gw)
 
     @classmethod

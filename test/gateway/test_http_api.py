@@ -196,25 +196,8 @@ class PostEvents(GatewayCase):
         self.assert_no_sanitizer_report()
 
 
-class WithRedis(GatewayCase):
+class WithRedis(harness.RedisGatewayCase):
     """The gateway started against a real, private redis-server (orders will live there)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-        cls.GW_ARGS = ["--redis", f"127.0.0.1:{cls.redis.port}"]
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.redis.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.redis.stop()
 
     @async_test(20)
     async def test_serves_with_redis(self):

@@ -9,7 +9,7 @@ import sys
 import time
 
 import harness
-from harness import GatewayCase, async_test
+from harness import async_test
 
 _req = 0
 
@@ -20,32 +20,8 @@ def next_req(prefix="r"):
     return f"{prefix}{_req}"
 
 
-class SalesBase(GatewayCase):
+class SalesBase(harness.RedisGatewayCase):
     GW_ARGS = ["--sales-poll-ms", "50"]
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = harness.Redis().start()
-        cls.GW_ARGS = cls.GW_ARGS + ["--redis", f"127.0.0.1:{cls.redis.port}"]
-        super().setUpClass()
-        cls.wait_redis_up(cls.gw)
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.redis.stop()
-
-    @staticmethod
-    def wait_redis_up(gw, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            st, _, body = gw.http("GET", "/healthz")
-            if st == 200 and json.loads(body).get("redis") == "up":
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"redis never up: {body}")
 
     async def host_cmd(self, host, msg):
         """Sends a host command with a req and returns the ack or error for it."""

@@ -18,9 +18,8 @@ def word_file(words):
     return path
 
 
-class WordsMask(GatewayCase):
-    WORDS = word_file(["傻逼", "spam"])
-    GW_ARGS = ["--words", WORDS]
+class WordsCase(GatewayCase):
+    """A gateway with the word list file cls.WORDS, removed after the class."""
 
     @classmethod
     def tearDownClass(cls):
@@ -28,6 +27,11 @@ class WordsMask(GatewayCase):
             super().tearDownClass()
         finally:
             os.unlink(cls.WORDS)
+
+
+class WordsMask(WordsCase):
+    WORDS = word_file(["傻逼", "spam"])
+    GW_ARGS = ["--words", WORDS]
 
     async def reload(self, words):
         with open(self.WORDS, "w", encoding="utf-8") as f:
@@ -72,16 +76,9 @@ class WordsMask(GatewayCase):
         self.assertFalse(a.closed.is_set() or b.closed.is_set() or host.closed.is_set())
 
 
-class WordsRefuse(GatewayCase):
+class WordsRefuse(WordsCase):
     WORDS = word_file(["加微信"])
     GW_ARGS = ["--words", WORDS, "--words-action", "refuse"]
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            os.unlink(cls.WORDS)
 
     @async_test(30)
     async def test_refuse(self):
