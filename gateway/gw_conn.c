@@ -19,6 +19,7 @@
 #include "gw_sales.h"
 #include "gw_server.h"
 #include "gw_util.h"
+#include "gw_words.h"
 #include "proto_query.h"
 #include "proto_utf8.h"
 
@@ -446,7 +447,7 @@ static void on_viewer_msg(struct gw_worker *w, struct gw_conn *c, const struct p
             return;
         }
         if (!host && w->srv->words_on) {
-            switch (gw_server_filter_comment(w, text, &masked)) {
+            switch (gw_words_filter(w, text, &masked)) {
             case GW_WORDS_BLOCKED:
                 refuse_msg(c, PROTO_ERR_BLOCKED, "your comment contains a word not allowed here",
                            req);

@@ -12,6 +12,7 @@
 #include "gw_server.h"
 #include "gw_util.h"
 #include "gw_verify_draw.h"
+#include "gw_words.h"
 #include "proto_token.h"
 
 static int cmd_token(int argc, char **argv)
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            gw_server_reload_words(&srv);
+            gw_words_reload(&srv);
             continue;
         }
         break;

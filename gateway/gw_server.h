@@ -87,7 +87,7 @@ struct gw_server {
     struct gw_sales sales;
     struct gw_bags bags;
     struct gw_live live;
-    struct gw_wordfilter_ref words; /* the sensitive-word filter, one reader per worker */
+    struct gw_wordfilter_ref words; /* the sensitive-word filter (gw_words.h) */
     bool words_on;
     bool words_refuse; /* refuse (blocked) rather than mask */
 
@@ -120,17 +120,6 @@ void gw_worker_mark_dirty(struct gw_server *srv, struct gw_shard *s);
 /* LWS_CALLBACK_EVENT_WAIT_CANCELLED on worker w: starts the drain when the server is
  * draining. Cheap and idempotent (lws also wakes for its own reasons). */
 void gw_worker_on_wake(struct gw_worker *w);
-
-enum gw_words_verdict { GW_WORDS_CLEAN, GW_WORDS_MASKED, GW_WORDS_BLOCKED };
-
-/* Runs a viewer's comment text through the word filter on worker w. MASKED: *masked
- * is the text with the listed words as `*` (the caller frees it). */
-enum gw_words_verdict gw_server_filter_comment(struct gw_worker *w, const char *text,
-                                               char **masked);
-
-/* Reloads the word list file (SIGHUP, main thread). A list that does not load keeps
- * the current one, with an error in the log. Returns 0 or -1. */
-int gw_server_reload_words(struct gw_server *srv);
 
 /* The calling worker's encode buffer, reset. */
 struct proto_buf *gw_worker_enc(struct gw_worker *w);
