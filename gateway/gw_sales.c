@@ -483,6 +483,8 @@ static int sale_start(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
     const __typeof__(m->u.sale_start) *ss = &m->u.sale_start;
     struct sale_book *book = book_of(w->srv);
     int64_t now = gw_now_ms(), start = ss->starts_at > now ? ss->starts_at : now;
+    /* relaxed: a sizing hint. */
+    size_t peak = (size_t)atomic_load_explicit(&r->peak_online, memory_order_relaxed);
     struct sale_params p = {
         .room = r->id,
         .sale = ss->sale,
@@ -493,6 +495,9 @@ static int sale_start(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
         .starts_at_ms = ss->starts_at,
         .ends_at_ms = start + ss->duration * 1000,
         .pay_window_ms = ss->pay_window * 1000,
+        /* Sized for the peak audience so far, at least the core's default: the tables
+         * only slow down past it, but every buyer could be in the room at once. */
+        .buyers_hint = peak > 4096 ? peak : 4096,
     };
     struct sale *s;
     struct gw_wait *x;

@@ -3,18 +3,20 @@
  * DESIGN
  *
  * Every shared structure here is insert-only until sale_book_destroy(): the book's
- * sale table and order table, a sale's per-uid table, its (uid, req) table and its
- * order list are singly linked lists whose heads are atomic pointers, grown by one
- * compare-and-swap that prepends a fully initialised node (release) and read by an
- * acquire load of the head followed by plain reads of immutable `next` links. Nothing
- * is ever unlinked, so there is no ABA and no reclamation problem: memory comes from a
- * per-book arena (thread-local bump chunks) and all of it goes back at destroy.
+ * sale table and order table and a sale's order list are singly linked lists whose
+ * heads are atomic pointers, grown by one compare-and-swap that prepends a fully
+ * initialised node (release) and read by an acquire load of the head followed by plain
+ * reads of immutable `next` links. A sale's per-uid table and its (uid, req) table,
+ * which every attempt reads, are open-addressed indexes whose slots are filled once by
+ * CAS (sale_index.h, with their correctness argument). Nothing is ever unlinked, so
+ * there is no ABA and no reclamation problem: memory comes from a per-book arena
+ * (thread-local bump chunks) and all of it goes back at destroy.
  *
- * Unique insertion ("find or insert" of a uid or a req) scans the chain, and when the
- * key is absent, CASes a new node in front of the head it scanned from. If the CAS
- * fails, only the nodes added in front since then are new: it scans those, and
- * retries. Two threads inserting the same key therefore cannot both succeed: the
- * second CAS fails and its rescan finds the first node.
+ * Unique insertion ("find or insert" of a sale) scans the chain, and when the key is
+ * absent, CASes a new node in front of the head it scanned from. If the CAS fails,
+ * only the nodes added in front since then are new: it scans those, and retries. Two
+ * threads inserting the same key therefore cannot both succeed: the second CAS fails
+ * and its rescan finds the first node.
  *
  * Counters are plain atomic integers changed by read-modify-write: the stock `left`
  * and a uid's `used` allowance move by CAS loops that refuse instead of going below
@@ -31,6 +33,7 @@
  * only the owner of a CANCELLING, EXPIRING or VOIDING order returns its stock. Hence a
  * payment racing an expiry resolves exactly once, and stock goes back exactly once. */
 #include "sale.h"
+#include "sale_index.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -86,10 +89,9 @@ struct sale_book {
  * uid's record is not linked from here: only the claimer needs it, and only when the
  * attempt gets past the checks that need no uid (see reserve()). */
 struct req {
-    struct req *next;
-    uint64_t hash;       /* of uid and req */
-    atomic_int state;    /* REQ_PENDING, then REQ_DONE once */
-    enum sale_code code; /* written before state becomes DONE */
+    struct sale_index_node node; /* hash of uid and req; first: the index's record */
+    atomic_int state;            /* REQ_PENDING, then REQ_DONE once */
+    enum sale_code code;         /* written before state becomes DONE */
     struct sale_order *order;
     _Atomic(struct sale_waiter *) waiters;
     uint8_t ulen;
@@ -98,9 +100,8 @@ struct req {
 };
 
 struct buyer {
-    struct buyer *next;
-    uint64_t hash;
-    atomic_int_fast32_t used; /* items held or paid by this uid */
+    struct sale_index_node node; /* hash of the uid; first: the index's record */
+    atomic_int_fast32_t used;    /* items held or paid by this uid */
     uint8_t len;
     char uid[];
 };
@@ -131,10 +132,8 @@ struct sale {
     int64_t price, stock;
     int32_t limit;
     int64_t starts_at, ends_at, pay_window;
-    size_t bmask;
-    _Atomic(struct buyer *) *buyers;
-    size_t rmask;
-    _Atomic(struct req *) *reqs; /* every (uid, req) seen, by hash of both */
+    struct sale_index buyers; /* every uid seen, by hash */
+    struct sale_index reqs;   /* every (uid, req) seen, by hash of both */
     /* Read by every attempt and written once (sale_stop): it stays with the fields
      * above that never change, away from the lines that every reservation writes,
      * so that one thread's reservations do not evict it from the other's cache. */
@@ -439,16 +438,10 @@ static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t
     s->starts_at = p->starts_at_ms;
     s->ends_at = p->ends_at_ms;
     s->pay_window = p->pay_window_ms;
-    size_t nb = pow2_at_least(p->buyers_hint ? p->buyers_hint : 4096);
-    if (nb < 1024)
-        nb = 1024;
-    s->bmask = nb - 1;
-    s->buyers = arena_alloc(b, nb * sizeof(*s->buyers), 64);
-    size_t nr = pow2_at_least(p->reqs_hint ? p->reqs_hint : nb * 8);
-    if (nr < 4096)
-        nr = 4096;
-    s->rmask = nr - 1;
-    s->reqs = arena_alloc(b, nr * sizeof(*s->reqs), 64);
+    size_t nb = p->buyers_hint ? p->buyers_hint : 4096;
+    sale_index_init(&s->buyers, nb, arena_alloc(b, sale_index_bytes(nb), 64));
+    size_t nr = p->reqs_hint ? p->reqs_hint : nb * 8;
+    sale_index_init(&s->reqs, nr, arena_alloc(b, sale_index_bytes(nr), 64));
     atomic_init(&s->left, left);
     atomic_init(&s->ended, ended);
     atomic_init(&s->reserved, 0);
@@ -604,13 +597,16 @@ void sale_counts_get(const struct sale *s, struct sale_counts *c)
 
 /* ---- per-uid table and req memory ------------------------------------------------------ */
 
-static struct buyer *buyer_scan(struct buyer *from, struct buyer *stop, uint64_t h, const char *uid,
-                                size_t len)
+struct buyer_key {
+    const char *uid;
+    size_t len;
+};
+
+static bool buyer_is(const struct sale_index_node *n, const void *key)
 {
-    for (struct buyer *x = from; x != stop; x = x->next)
-        if (x->hash == h && x->len == len && memcmp(x->uid, uid, len) == 0)
-            return x;
-    return NULL;
+    const struct buyer *x = (const struct buyer *)n;
+    const struct buyer_key *k = key;
+    return x->len == k->len && memcmp(x->uid, k->uid, k->len) == 0;
 }
 
 /* The unmixed hash of a uid. A uid's record is keyed by hash_mix() of it, and a
@@ -622,42 +618,34 @@ static uint64_t uid_hash(const char *uid, size_t len)
 }
 
 /* The uid's record in the sale, created on first sight; uh is uid_hash(uid, len).
- * Lock-free (see DESIGN). */
+ * Lock-free (see sale_index.h). */
 static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len, uint64_t uh)
 {
     uint64_t h = hash_mix(uh);
-    _Atomic(struct buyer *) *slot = &s->buyers[h & s->bmask];
-    /* Acquire: pairs with the release CAS below; a found node is fully initialised. */
-    struct buyer *head = atomic_load_explicit(slot, memory_order_acquire);
-    struct buyer *x = buyer_scan(head, NULL, h, uid, len);
+    struct buyer_key k = {uid, len};
+    struct buyer *x = (struct buyer *)sale_index_find(&s->buyers, h, buyer_is, &k);
     if (x)
         return x;
     x = arena_alloc(s->book, sizeof(*x) + len + 1, 8);
-    x->hash = h;
+    x->node.hash = h;
     x->len = (uint8_t)len;
     memcpy(x->uid, uid, len);
     atomic_init(&x->used, 0);
-    for (;;) {
-        struct buyer *scanned = head;
-        x->next = head;
-        /* Release: publishes the node; acquire on failure to scan the newcomers. */
-        if (atomic_compare_exchange_weak_explicit(slot, &head, x, memory_order_release,
-                                                  memory_order_acquire))
-            return x;
-        struct buyer *y = buyer_scan(head, scanned, h, uid, len);
-        if (y)
-            return y; /* x stays unused in the arena */
-    }
+    /* A record that lost the race stays unused in the arena. */
+    return (struct buyer *)sale_index_insert(&s->buyers, &x->node, buyer_is, &k);
 }
 
-static struct req *req_scan(struct req *from, struct req *stop, uint64_t h, const char *uid,
-                            size_t ulen, const char *r, size_t rlen)
+struct req_key {
+    const char *uid, *req;
+    size_t ulen, rlen;
+};
+
+static bool req_is(const struct sale_index_node *n, const void *key)
 {
-    for (struct req *x = from; x != stop; x = x->next)
-        if (x->hash == h && x->ulen == ulen && x->rlen == rlen && memcmp(x->key, uid, ulen) == 0 &&
-            memcmp(x->key + ulen + 1, r, rlen) == 0)
-            return x;
-    return NULL;
+    const struct req *x = (const struct req *)n;
+    const struct req_key *k = key;
+    return x->ulen == k->ulen && x->rlen == k->rlen && memcmp(x->key, k->uid, k->ulen) == 0 &&
+           memcmp(x->key + k->ulen + 1, k->req, k->rlen) == 0;
 }
 
 /* Finds the (uid, req) record of the sale, or inserts it as PENDING owned by the
@@ -668,33 +656,21 @@ static struct req *req_get(struct sale *s, const char *uid, size_t ulen, uint64_
 {
     *claimed = false;
     uint64_t h = hash_mix(hash_bytes(hash_bytes(uh, "", 1), r, rlen));
-    _Atomic(struct req *) *slot = &s->reqs[h & s->rmask];
-    /* Acquire: pairs with the release CAS below. */
-    struct req *head = atomic_load_explicit(slot, memory_order_acquire);
-    struct req *x = req_scan(head, NULL, h, uid, ulen, r, rlen);
+    struct req_key k = {uid, r, ulen, rlen};
+    struct req *x = (struct req *)sale_index_find(&s->reqs, h, req_is, &k);
     if (x || !may_claim)
         return x;
     x = arena_alloc(s->book, sizeof(*x) + ulen + rlen + 2, 8);
-    x->hash = h;
+    x->node.hash = h;
     x->ulen = (uint8_t)ulen;
     x->rlen = (uint16_t)rlen;
     memcpy(x->key, uid, ulen);
     memcpy(x->key + ulen + 1, r, rlen);
     atomic_init(&x->state, REQ_PENDING);
     atomic_init(&x->waiters, NULL);
-    for (;;) {
-        struct req *scanned = head;
-        x->next = head;
-        /* Release: publishes the record; acquire on failure to scan newcomers. */
-        if (atomic_compare_exchange_weak_explicit(slot, &head, x, memory_order_release,
-                                                  memory_order_acquire)) {
-            *claimed = true;
-            return x;
-        }
-        struct req *y = req_scan(head, scanned, h, uid, ulen, r, rlen);
-        if (y)
-            return y;
-    }
+    struct req *in = (struct req *)sale_index_insert(&s->reqs, &x->node, req_is, &k);
+    *claimed = in == x;
+    return in;
 }
 
 /* The sentinel that closes a req's waiter stack once it is settled. */

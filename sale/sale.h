@@ -72,7 +72,7 @@ struct sale_params {
     int64_t pay_window_ms;
     size_t buyers_hint; /* expected distinct uids, sizes the per-uid table (0: 4096) */
     size_t reqs_hint;   /* expected distinct (uid, req), sizes the req table (0: 8 x
-                         * buyers_hint); lookups slow down linearly beyond it */
+                         * buyers_hint); lookups slow down gradually past twice it */
 };
 
 /* Starts a sale: it is live (or waiting for starts_at) at once. Returns 0 and the
