@@ -609,19 +609,41 @@ static bool buyer_is(const struct sale_index_node *n, const void *key)
     return x->len == k->len && memcmp(x->uid, k->uid, k->len) == 0;
 }
 
-/* The unmixed hash of a uid. A uid's record is keyed by hash_mix() of it, and a
- * (uid, req) record by hash_mix() of it continued over NUL and the req: the uid is
- * hashed once per attempt. */
-static uint64_t uid_hash(const char *uid, size_t len)
+/* The key of an attempt: its uid and req, their lengths and unmixed hashes. A uid's
+ * record is keyed by hash_mix(uh), a (uid, req) record by hash_mix(rh), where rh is uh
+ * continued over NUL and the req: each string is read once, for its hash and length
+ * together (strlen first cost as much as the hash). */
+struct ask_key {
+    const char *uid, *req;
+    size_t ulen, rlen;
+    uint64_t uh, rh;
+};
+
+static uint64_t hash_str(uint64_t h, const char *s, size_t *len)
 {
-    return hash_bytes(HASH_SEED, uid, len);
+    size_t i = 0;
+    for (; s[i]; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    *len = i;
+    return h;
 }
 
-/* The uid's record in the sale, created on first sight; uh is uid_hash(uid, len).
- * Lock-free (see sale_index.h). */
-static struct buyer *buyer_get(struct sale *s, const char *uid, size_t len, uint64_t uh)
+static void ask_key_of(const char *uid, const char *req, struct ask_key *k)
 {
-    uint64_t h = hash_mix(uh);
+    k->uid = uid;
+    k->req = req;
+    k->uh = hash_str(HASH_SEED, uid, &k->ulen);
+    k->rh = hash_str(hash_bytes(k->uh, "", 1), req, &k->rlen);
+}
+
+/* The uid's record in the sale, created on first sight. Lock-free (see sale_index.h). */
+static struct buyer *buyer_get(struct sale *s, const struct ask_key *a)
+{
+    const char *uid = a->uid;
+    size_t len = a->ulen;
+    uint64_t h = hash_mix(a->uh);
     struct buyer_key k = {uid, len};
     struct buyer *x = (struct buyer *)sale_index_find(&s->buyers, h, buyer_is, &k);
     if (x)
@@ -650,12 +672,13 @@ static bool req_is(const struct sale_index_node *n, const void *key)
 
 /* Finds the (uid, req) record of the sale, or inserts it as PENDING owned by the
  * caller (*claimed) when may_claim; returns NULL when it is new and may_claim is
- * false. uh is uid_hash(uid, ulen). */
-static struct req *req_get(struct sale *s, const char *uid, size_t ulen, uint64_t uh, const char *r,
-                           size_t rlen, bool may_claim, bool *claimed)
+ * false. */
+static struct req *req_get(struct sale *s, const struct ask_key *a, bool may_claim, bool *claimed)
 {
     *claimed = false;
-    uint64_t h = hash_mix(hash_bytes(hash_bytes(uh, "", 1), r, rlen));
+    const char *uid = a->uid, *r = a->req;
+    size_t ulen = a->ulen, rlen = a->rlen;
+    uint64_t h = hash_mix(a->rh);
     struct req_key k = {uid, r, ulen, rlen};
     struct req *x = (struct req *)sale_index_find(&s->reqs, h, req_is, &k);
     if (x || !may_claim)
@@ -793,9 +816,9 @@ static struct sale_order *order_new(struct sale *s, struct buyer *by, struct req
  * uid's record when the allowance was looked at (always when SALE_OK). The uid's
  * record is looked up (created on first sight) only after the checks that do not
  * need it: in a rush most attempts come after the sale sold out, and they are
- * refused without touching the per-uid table. uh is uid_hash(uid, ulen). */
-static enum sale_code reserve(struct sale *s, const char *uid, size_t ulen, uint64_t uh,
-                              int32_t qty, int64_t now_ms, struct buyer **by_out)
+ * refused without touching the per-uid table. */
+static enum sale_code reserve(struct sale *s, const struct ask_key *k, int32_t qty, int64_t now_ms,
+                              struct buyer **by_out)
 {
     if (sale_is_ended(s, now_ms))
         return SALE_ENDED;
@@ -809,7 +832,7 @@ static enum sale_code reserve(struct sale *s, const char *uid, size_t ulen, uint
     int_fast64_t left = atomic_load_explicit(&s->left, memory_order_relaxed);
     if (left < qty)
         return SALE_SOLD_OUT;
-    struct buyer *by = buyer_get(s, uid, ulen, uh);
+    struct buyer *by = buyer_get(s, k);
     *by_out = by;
     int_fast32_t used = atomic_load_explicit(&by->used, memory_order_relaxed);
     do {
@@ -831,12 +854,12 @@ static enum sale_code reserve(struct sale *s, const char *uid, size_t ulen, uint
 enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64_t now_ms,
                                  bool store_up, struct sale_waiter *w, struct sale_result *out)
 {
-    size_t ulen = strlen(a->uid), rlen = strlen(a->req);
-    assert(ulen >= 1 && ulen <= PROTO_ID_MAX && rlen >= 1 && rlen <= PROTO_REQ_MAX_BYTES);
+    struct ask_key k;
+    ask_key_of(a->uid, a->req, &k);
+    assert(k.ulen >= 1 && k.ulen <= PROTO_ID_MAX && k.rlen >= 1 && k.rlen <= PROTO_REQ_MAX_BYTES);
     assert(a->qty >= 1);
     bool claimed;
-    uint64_t uh = uid_hash(a->uid, ulen);
-    struct req *r = req_get(s, a->uid, ulen, uh, a->req, rlen, store_up, &claimed);
+    struct req *r = req_get(s, &k, store_up, &claimed);
     if (!r) {
         out->code = SALE_UNAVAILABLE;
         out->order = NULL;
@@ -845,7 +868,7 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     if (!claimed)
         return req_answer(r, w, out);
     struct buyer *by = NULL;
-    enum sale_code c = reserve(s, a->uid, ulen, uh, a->qty, now_ms, &by);
+    enum sale_code c = reserve(s, &k, a->qty, now_ms, &by);
     if (c != SALE_OK) {
         req_settle(r, c, NULL);
         out->code = c;
@@ -858,10 +881,10 @@ enum sale_place sale_order_place(struct sale *s, const struct sale_ask *a, int64
     uint64_t n = atomic_fetch_add_explicit(&s->book->order_seq, 1, memory_order_relaxed) + 1;
     /* "<node>-<boot36>-<n base36>": at most 16 + 1 + 13 + 1 + 13 bytes and a NUL, within
      * ORDER_ID_MAX. Formatted by hand: snprintf cost more than the rest of a reservation. */
-    size_t k = s->book->id_prefix_len;
-    memcpy(o->id, s->book->id_prefix, k);
-    k += base36(o->id + k, n);
-    o->id[k] = '\0';
+    size_t idlen = s->book->id_prefix_len;
+    memcpy(o->id, s->book->id_prefix, idlen);
+    idlen += base36(o->id + idlen, n);
+    o->id[idlen] = '\0';
     o->hash = order_id_hash(o->id);
     /* Relaxed: statistics and the expiry walk's "anything held?" hint. */
     atomic_fetch_add_explicit(&s->reserved, a->qty, memory_order_relaxed);
@@ -1068,12 +1091,12 @@ int sale_order_restore(struct sale *s, const struct sale_order_rec *r)
     if (sale_book_order_find(s->book, r->id))
         return -EEXIST;
     bool claimed;
-    size_t ulen = strlen(r->uid);
-    uint64_t uh = uid_hash(r->uid, ulen);
-    struct req *q = req_get(s, r->uid, ulen, uh, r->req, strlen(r->req), true, &claimed);
+    struct ask_key k;
+    ask_key_of(r->uid, r->req, &k);
+    struct req *q = req_get(s, &k, true, &claimed);
     if (!claimed)
         return -EEXIST;
-    struct buyer *by = buyer_get(s, r->uid, ulen, uh);
+    struct buyer *by = buyer_get(s, &k);
     struct sale_order *o =
         order_new(s, by, q, r->qty, r->from, r->created_ms, r->pay_by_ms, r->state);
     snprintf(o->id, sizeof(o->id), "%s", r->id);

@@ -12,7 +12,10 @@
  *    bench starts, from THREADS client threads with one connection each, one call at a
  *    time and pipelined at several depths (hiredis: append DEPTH calls, then read DEPTH
  *    replies, as a client that batches what is queued does).
- * Each figure is the median of RUNS runs. Besides wall-clock attempts/s the core rows
+ * Each figure is the median of RUNS runs, and each side is measured after an untimed
+ * warm-up run of its own kind: on the 2-core VM the first core run after the Lua runs
+ * (network-bound, the vCPUs mostly waiting) went at about half the speed of the next
+ * one, whatever the pause between them (2026-12-04). Besides wall-clock attempts/s the core rows
  * show attempts per CPU-second of the measuring threads (summed over threads): the rate
  * two cores of their own would give, less sensitive to other work on a shared machine.
  *
@@ -319,14 +322,17 @@ int main(int argc, char **argv)
     const long lua_n[NLUA] = {10000, 50000, 100000};
     for (int i = 0; i < runs; i++) {
         struct rate f, rep;
+        long warm;
+        core_run(1000, core_n, &f, &rep, &warm); /* warm-up, not counted */
         core_run(1000, core_n, &f, &rep, &oks_rush);
         wall[RUSH][i] = f.wall, cpu[RUSH][i] = f.cpu;
         wall[RUSH_REP][i] = rep.wall, cpu[RUSH_REP][i] = rep.cpu;
-        for (int d = 0; d < NLUA; d++)
-            lua[d][i] = lua_run(1000, lua_n[d], depths[d], &oks_lua[d]);
         core_run(1000000, core_n, &f, &rep, &oks_deep);
         wall[DEEP][i] = f.wall, cpu[DEEP][i] = f.cpu;
         wall[DEEP_REP][i] = rep.wall, cpu[DEEP_REP][i] = rep.cpu;
+        lua_run(1000, lua_n[0], 1, &warm); /* warm-up, not counted */
+        for (int d = 0; d < NLUA; d++)
+            lua[d][i] = lua_run(1000, lua_n[d], depths[d], &oks_lua[d]);
     }
     redis_proc_stop(&rp);
     loadavg(load_after, sizeof(load_after));
