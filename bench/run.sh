@@ -483,6 +483,18 @@ cat <<RUSHNOTES
   (load before $(mj .load_before), after $(mj .load_after)) the wall-clock rate is lower.
   Fresh req, stock 1M: $(mj .core_deep_fresh_per_s)/s; repeats of known reqs:
   $(mj .core_rush_repeat_per_s)/s (stock 1000), $(mj .core_deep_repeat_per_s)/s (stock 1M).
+- The core's rate follows the host's load more than its own changes: on 2026-12-04 the
+  same code gave 8.3 M fresh attempts/s (median of 15) in the morning and 16-18 M/s in the
+  evening. That evening an A/B of the core before and after its open-addressed index
+  (\`sale/sale_index.c\`: a fresh req reads one cache line of slots instead of walking a
+  chain), both linked with the same bench (\`git show 687d291:sale/sale.c > old.c\`;
+  \`gcc -O3 -DNDEBUG -D_GNU_SOURCE -Isale -Iproto -Itest/sale
+  bench/micro/bench_sale_reserve.c test/sale/redis_proc.c old.c
+  build/release/proto/liblivegw_proto.a -lhiredis -lev -lpthread -ljemalloc\`, and the
+  same with \`sale/sale.c sale/sale_index.c\`), alternated, three pairs of 15-run medians:
+  fresh req, stock 1000: 17.0, 11.8, 11.7 M/s before, 15.0, 11.9, 16.5 M/s after (equal
+  within the noise); stock 1M: 6.4, 6.2, 5.5 before, 6.4, 6.4, 6.9 after; repeats of known
+  reqs per CPU-second: 45.9, 45.1, 34.9 M before, 59.9, 53.5, 52.3 M after (+25%).
 
 RUSHNOTES
 echo "## Summary of every run"
