@@ -2,45 +2,8 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
+#include "fuzz_ref_utf8.h"
 #include "proto_utf8.h"
-
-/* Reference: decode by value, then judge the value. It shares no code or approach with
- * proto_utf8.c (which checks byte ranges), so the two can disagree only on a bug.
- * Returns the sequence length at p, or 0 when malformed; the value goes to *cp. */
-static size_t ref_decode(const uint8_t *p, size_t avail, uint32_t *cp)
-{
-    static const uint32_t min_value[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t n;
-    uint32_t v;
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xE0) == 0xC0) {
-        n = 2;
-        v = p[0] & 0x1F;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        n = 3;
-        v = p[0] & 0x0F;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        n = 4;
-        v = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min_value[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n;
-}
 
 static bool ref_space(uint32_t c)
 {
@@ -57,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Validity and the valid prefix agree with the reference. */
     while (ref_valid < size) {
-        size_t n = ref_decode(data + ref_valid, size - ref_valid, &cp);
+        size_t n = fuzz_ref_utf8_decode(data + ref_valid, size - ref_valid, &cp);
 
         if (n == 0)
             break;
@@ -90,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(t >= s && t + tl <= s + p);
         CHECK(proto_utf8_is_valid(t, tl));
         for (size_t i = 0; i < (size_t)(t - s);) {
-            size_t n = ref_decode(data + i, p - i, &cp);
+            size_t n = fuzz_ref_utf8_decode(data + i, p - i, &cp);
 
             CHECK(n > 0 && ref_space(cp));
             i += n;
@@ -98,10 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (tl > 0) {
             size_t last = tl - 1;
 
-            CHECK(ref_decode((const uint8_t *)t, tl, &cp) > 0 && !ref_space(cp));
+            CHECK(fuzz_ref_utf8_decode((const uint8_t *)t, tl, &cp) > 0 && !ref_space(cp));
             while (((unsigned char)t[last] & 0xC0) == 0x80)
                 last--;
-            CHECK(ref_decode((const uint8_t *)t + last, tl - last, &cp) > 0 && !ref_space(cp));
+            CHECK(fuzz_ref_utf8_decode((const uint8_t *)t + last, tl - last, &cp) > 0 &&
+                  !ref_space(cp));
         }
         again = t;
         again_len = tl;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzz_ref_utf8.h"
 #include "gw_wordfilter.h"
 
 #define MAX_UNITS 8192
@@ -17,38 +18,10 @@
  * decoder). Returns its length, or 1 with *cp = UINT32_MAX for a stray byte. */
 static size_t ref_decode(const uint8_t *p, size_t avail, uint32_t *cp)
 {
-    static const uint32_t min_value[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t n;
-    uint32_t v;
-
-    *cp = UINT32_MAX;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xE0) == 0xC0) {
-        n = 2;
-        v = p[0] & 0x1F;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        n = 3;
-        v = p[0] & 0x0F;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        n = 4;
-        v = p[0] & 0x07;
-    } else {
-        return 1;
-    }
-    if (avail < n)
-        return 1;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 1;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min_value[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 1;
-    *cp = v;
-    return n;
+    size_t n = fuzz_ref_utf8_decode(p, avail, cp);
+    if (n == 0)
+        *cp = UINT32_MAX;
+    return n ? n : 1;
 }
 
 /* A normalized unit of text: its folded value (UINT32_MAX for a stray byte, which
