@@ -43,19 +43,23 @@ struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const
             gw_strlcpy(v->from, from, sizeof(v->from));
         *slot = v;
     }
-    if (v->conns++ == 0)
+    if (v->conns++ == 0) {
         v->since_ms = now_ms;
+        a->online++;
+    }
     return v;
 }
 
-void gw_audience_leave(struct gw_audience *a, const char *uid, int64_t now_ms)
+bool gw_audience_leave(struct gw_audience *a, const char *uid, int64_t now_ms)
 {
     struct gw_viewer *v = gw_audience_get(a, uid);
 
-    if (!v || !v->conns)
-        return;
-    if (--v->conns == 0 && now_ms > v->since_ms)
+    if (!v || !v->conns || --v->conns > 0)
+        return false;
+    if (now_ms > v->since_ms)
         v->watch_ms += now_ms - v->since_ms;
+    a->online--;
+    return true;
 }
 
 struct gw_viewer *gw_audience_get(const struct gw_audience *a, const char *uid)

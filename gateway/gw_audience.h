@@ -53,15 +53,19 @@ struct gw_audience {
     /* Room totals of the WeCom funnel: uids counted once per step. */
     uint64_t prompted, shown, clicked, added;
     uint64_t buyers; /* uids with at least one acknowledged order */
+    uint64_t online; /* uids with an open connection now: the room's `online` */
 };
 
 void gw_audience_init(struct gw_audience *a);
 void gw_audience_fini(struct gw_audience *a);
 
-/* A connection of uid joins / leaves at now_ms. from may be NULL. Returns the record. */
+/* A connection of uid joins at now_ms. from may be NULL. Returns the record, whose
+ * `conns` is 1 when uid just came online. */
 struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const char *from,
                                    int64_t now_ms);
-void gw_audience_leave(struct gw_audience *a, const char *uid, int64_t now_ms);
+/* A connection of uid leaves at now_ms. Returns true when uid went offline (its last
+ * connection), false otherwise or when uid has no record. */
+bool gw_audience_leave(struct gw_audience *a, const char *uid, int64_t now_ms);
 
 /* The record of uid, or NULL when it never joined. */
 struct gw_viewer *gw_audience_get(const struct gw_audience *a, const char *uid);

@@ -245,7 +245,6 @@ static int on_established(struct gw_worker *w, struct gw_conn *c, struct lws *ws
         c->nick = gw_xstrdup(hs.q.nick);
     if (hs.q.has_from)
         c->from = gw_xstrdup(hs.q.from);
-    c->joined_ms = gw_now_ms();
     gw_bucket_init(&c->b_comment, cfg->conn_comment_rate, cfg->conn_comment_rate * 5, now);
     gw_bucket_init(&c->b_like, cfg->conn_like_rate, cfg->conn_like_rate * 2, now);
     gw_bucket_init(&c->b_msg, cfg->conn_msg_rate, cfg->conn_msg_rate * 2, now);

@@ -55,7 +55,7 @@ struct gw_conn {
     struct gw_bucket b_comment, b_like, b_msg;
     int32_t abuse; /* refusals in the current window */
     int64_t abuse_window_ms;
-    int64_t joined_ms;
+    uint32_t session; /* the room session it joined (gw_room.session at join) */
 
     unsigned char *rx; /* a client message spanning several receive buffers, or an
                         * HTTP request body */

@@ -377,20 +377,17 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
         /* relaxed: a hint for like marking; the lock orders everything else. */
         atomic_store_explicit(&s->active_hint, true, memory_order_relaxed);
     }
+    c->session = r->session;
     if (c->role == PROTO_ROLE_VIEWER) {
-        bool created;
-        void **slot = gw_strmap_put(&r->online_uids, c->uid, &created);
-        *slot = (void *)((uintptr_t)*slot + 1);
-        if (created) {
-            uint64_t n = r->online_uids.count;
+        new_viewer = gw_audience_get(&r->audience, c->uid) == NULL;
+        if (gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms())->conns == 1) {
+            uint64_t n = r->audience.online;
             /* relaxed: display counters, written under the room lock. */
             atomic_store_explicit(&r->online, n, memory_order_relaxed);
             if (n > atomic_load_explicit(&r->peak_online, memory_order_relaxed))
                 atomic_store_explicit(&r->peak_online, n, memory_order_relaxed);
             online_changed = true;
         }
-        new_viewer = gw_audience_get(&r->audience, c->uid) == NULL;
-        gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms());
     }
     has_card = r->has_card;
     gw_sales_welcome(w->srv, r, &w->enc2);
@@ -496,20 +493,12 @@ void gw_fanout_leave(struct gw_worker *w, struct gw_conn *c)
     empty = s->viewers.count == 0;
 
     pthread_mutex_lock(&r->lock);
-    if (c->role == PROTO_ROLE_VIEWER) {
-        void **slot = gw_strmap_get(&r->online_uids, c->uid);
-        /* A connection of a session that closed has no record in the new one. */
-        if (c->joined_ms >= r->session_ms)
-            gw_audience_leave(&r->audience, c->uid, gw_now_ms());
-        if (slot) {
-            *slot = (void *)((uintptr_t)*slot - 1);
-            if (!*slot) {
-                gw_strmap_del(&r->online_uids, c->uid);
-                /* relaxed: display counter written under the room lock. */
-                atomic_store_explicit(&r->online, r->online_uids.count, memory_order_relaxed);
-                online_changed = true;
-            }
-        }
+    /* A connection of a session that closed has no record in the new one. */
+    if (c->role == PROTO_ROLE_VIEWER && c->session == r->session &&
+        gw_audience_leave(&r->audience, c->uid, gw_now_ms())) {
+        /* relaxed: display counter written under the room lock. */
+        atomic_store_explicit(&r->online, r->audience.online, memory_order_relaxed);
+        online_changed = true;
     }
     if (empty) {
         s->active = false;

@@ -79,11 +79,9 @@ static struct gw_room *room_create(struct gw_rooms *rs, const char *id)
     pthread_mutex_init(&r->lock, NULL);
     r->replay_cap = rs->replay_cap;
     r->replay = gw_xcalloc(r->replay_cap, sizeof(*r->replay));
-    gw_strmap_init(&r->online_uids);
     gw_audience_init(&r->audience);
     gw_strmap_init(&r->mutes);
     gw_bucket_init(&r->sampling, rs->comment_rate, rs->comment_rate, gw_mono_ms());
-    r->session_ms = gw_now_ms();
     room_trust_init(r);
     r->nshards = rs->nshards;
     for (int i = 0; i < rs->nshards; i++) {
@@ -105,7 +103,6 @@ static void room_destroy(struct gw_room *r)
         gw_msgvec_fini(&r->shards[i].inbox);
         gw_fanout_shard_fini(&r->shards[i]);
     }
-    gw_strmap_fini(&r->online_uids);
     gw_audience_fini(&r->audience);
     gw_strmap_fini(&r->mutes);
     gw_bag_free(r->bag);
@@ -196,14 +193,14 @@ void gw_room_reset_session(struct gw_room *r, struct gw_worker *w)
     gw_audience_fini(&r->audience);
     gw_audience_init(&r->audience);
     /* Everyone still connected is closing with 4100 and leaves no record behind: their
-     * leave finds no record. */
+     * leave finds no record, and they no longer count as online. */
     r->has_card = false;
     gw_bag_room_closed(r, w);
     room_trust_init(r);
     memset(r->trust_seen, 0, sizeof(r->trust_seen));
     r->waves = 0;
     r->empty_since_ms = 0;
-    r->session_ms = gw_now_ms();
+    r->session++;
     /* relaxed: display counters, written under the room lock. */
     atomic_store_explicit(&r->likes, 0, memory_order_relaxed);
     atomic_store_explicit(&r->comments, 0, memory_order_relaxed);
@@ -212,6 +209,7 @@ void gw_room_reset_session(struct gw_room *r, struct gw_worker *w)
     atomic_store_explicit(&r->orders_placed, 0, memory_order_relaxed);
     atomic_store_explicit(&r->bag_joins, 0, memory_order_relaxed);
     atomic_store_explicit(&r->peak_online, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->online, 0, memory_order_relaxed);
 }
 
 enum gw_comment_result gw_room_comment(struct gw_room *r, struct gw_worker *w, const char *uid,

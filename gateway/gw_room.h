@@ -82,20 +82,19 @@ struct gw_room {
     uint32_t replay_cap;
     bool has_card;
     struct proto_card card;
-    struct gw_strmap online_uids; /* viewer uid -> (uintptr_t) connection count */
-    struct gw_audience audience;  /* every viewer uid ever connected, and what it did */
-    uint64_t prompt_ids;          /* last WeCom prompt id handed out */
-    struct gw_strmap mutes;       /* uid -> (intptr_t) muted-until unix ms */
-    struct gw_bucket sampling;    /* room-wide comment sampling */
-    struct gw_sale *sales;        /* announced sales, newest first (gw_sales.c) */
-    struct gw_bag *bag;           /* the open bag, or the last drawn one (gw_bag.c) */
-    bool bag_starting;            /* a bag_start is being written */
-    struct gw_trust trust;        /* the trust index (gw_live.c) */
-    uint64_t trust_seen[5];       /* counters at the last trust tick */
+    struct gw_audience audience; /* every viewer uid of the session, what it did, who is online */
+    uint64_t prompt_ids;         /* last WeCom prompt id handed out */
+    struct gw_strmap mutes;      /* uid -> (intptr_t) muted-until unix ms */
+    struct gw_bucket sampling;   /* room-wide comment sampling */
+    struct gw_sale *sales;       /* announced sales, newest first (gw_sales.c) */
+    struct gw_bag *bag;          /* the open bag, or the last drawn one (gw_bag.c) */
+    bool bag_starting;           /* a bag_start is being written */
+    struct gw_trust trust;       /* the trust index (gw_live.c) */
+    uint64_t trust_seen[5];      /* counters at the last trust tick */
     char *prompt_title, *prompt_hook, *prompt_link; /* the host's last wecom_push */
     uint64_t waves;                                 /* automatic WeCom waves */
     int64_t empty_since_ms; /* no viewer online since (0: someone is, or nobody ever came) */
-    int64_t session_ms;     /* when the current session began (after the last close) */
+    uint32_t session;       /* serial of the current session: +1 at each close */
 
     /* Lock-free counters (relaxed: independent statistics, read for display). */
     atomic_uint_fast64_t likes;

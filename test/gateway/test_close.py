@@ -81,6 +81,13 @@ class HostClose(CloseBase):
         st, info = self.gw.http_json("GET", f"/api/rooms/{room}", bearer=self.gw.admin())
         self.assertEqual((info["viewers"], info["likes"], info["comments"]), (1, 0, 0))
         self.assertGreater(v.welcome["seq"], 0)
+        # `online` counts the new session's viewers only, and moves as they come and go.
+        self.assertEqual((v.welcome["online"], self.gw.room_info(room)["online"]), (1, 1))
+        a3 = await self.connect(room, "a")
+        self.assertEqual(a3.welcome["online"], 2)
+        await a3.close()
+        await self.wait_until(lambda: self.gw.room_info(room)["online"] == 1, 5, "online 1")
+        await v.wait_for(lambda x: x.online() == 1, 5, "online 1 at d")
         # Viewers cannot close a room.
         await v.send({"t": "room_close", "req": "x"})
         self.assertEqual((await v.wait_msg(lambda m: m.get("req") == "x"))["code"], "forbidden")
