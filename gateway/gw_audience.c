@@ -18,9 +18,11 @@ void gw_audience_init(struct gw_audience *a)
 
 static void free_viewer(const char *key, void *val, void *arg)
 {
+    struct gw_viewer *v = val;
     (void)key;
     (void)arg;
-    free(val);
+    free(v->from);
+    free(v);
 }
 
 void gw_audience_fini(struct gw_audience *a)
@@ -39,8 +41,8 @@ struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const
     if (created) {
         v = gw_xcalloc(1, sizeof(*v));
         v->first_ms = now_ms;
-        if (from)
-            gw_strlcpy(v->from, from, sizeof(v->from));
+        if (from && from[0])
+            v->from = gw_xstrdup(from); /* most viewers have none: no bytes kept for it */
         *slot = v;
     }
     if (v->conns++ == 0) {
@@ -180,7 +182,7 @@ static void add_viewer(const char *uid, void *val, void *arg)
 
     (void)uid;
     s->watch_ms += gw_audience_watch_ms(v, s->now);
-    if (!v->from[0])
+    if (!v->from)
         return;
     for (i = 0; i < s->n_inv && strcmp(s->inv[i].from, v->from); i++)
         ;

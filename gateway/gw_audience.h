@@ -34,8 +34,8 @@ struct gw_viewer {
     uint64_t last_prompt;   /* id number of the last prompt sent */
     const void *last_order; /* the last order counted (a repeat is not counted twice) */
     bool shown, clicked, added;
-    bool known_added;            /* the store knew it had added before (Redis lg:wecom:added) */
-    char from[PROTO_ID_MAX + 1]; /* inviter of the first connection, "" when none */
+    bool known_added; /* the store knew it had added before (Redis lg:wecom:added) */
+    char *from;       /* inviter of the first connection (owned), NULL when none */
 };
 
 enum gw_engage {

@@ -178,7 +178,7 @@ static void add_record(const char *uid, void *val, void *arg)
     b->argv[b->argc++] = fmt_u(v->bag_joins);
     b->argv[b->argc++] = fmt_u(v->prompts ? 1 : 0);
     b->argv[b->argc++] = fmt_u(v->added ? 1 : 0);
-    b->argv[b->argc++] = gw_xstrdup(v->from);
+    b->argv[b->argc++] = gw_xstrdup(v->from ? v->from : "");
     b->argv[b->argc++] = fmt_u((uint64_t)v->first_ms);
     snprintf(tmp, sizeof(tmp), "%.2f", engagement(v, watch));
     b->argv[b->argc++] = gw_xstrdup(tmp);
