@@ -6,6 +6,7 @@
  * LWS_CALLBACK_ESTABLISHED, because lws frees the HTTP session storage at the upgrade. */
 #include "gw_conn.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +138,28 @@ static int refuse_upgrade(struct gw_worker *w, struct lws *wsi, unsigned int sta
     return 1; /* headers and body sent: lws completes the transaction */
 }
 
-static int ip_of(struct lws *wsi, char *buf, size_t len)
+/* The peer's address as 16 bytes (IPv4 as v4-mapped IPv6; all zero when unknown). */
+static void peer_of(struct lws *wsi, uint8_t ip[16])
 {
-    if (!lws_get_peer_simple(wsi, buf, len))
-        gw_strlcpy(buf, "unknown", len);
-    return 0;
+    char text[INET6_ADDRSTRLEN];
+    struct in_addr v4;
+
+    memset(ip, 0, 16);
+    if (!lws_get_peer_simple(wsi, text, sizeof(text)))
+        return;
+    if (inet_pton(AF_INET, text, &v4) == 1) {
+        ip[10] = ip[11] = 0xff;
+        memcpy(ip + 12, &v4, 4);
+    } else if (inet_pton(AF_INET6, text, ip) != 1) {
+        memset(ip, 0, 16);
+    }
+}
+
+/* The per-IP count's key of an address: its canonical text. */
+static void peer_key(const uint8_t ip[16], char key[INET6_ADDRSTRLEN])
+{
+    if (!inet_ntop(AF_INET6, ip, key, INET6_ADDRSTRLEN))
+        gw_strlcpy(key, "unknown", INET6_ADDRSTRLEN);
 }
 
 static unsigned int per_ip_count(struct gw_server *srv, const char *ip)
@@ -160,7 +178,8 @@ static int on_confirm_upgrade(struct gw_worker *w, struct lws *wsi)
 {
     struct gw_server *srv = w->srv;
     struct handshake hs;
-    char ip[48];
+    uint8_t ip[16];
+    char key[INET6_ADDRSTRLEN];
 
     /* relaxed: the drain flag is a hint here; the drain itself is ordered by the wake. */
     if (atomic_load_explicit(&srv->draining, memory_order_relaxed))
@@ -177,8 +196,9 @@ static int on_confirm_upgrade(struct gw_worker *w, struct lws *wsi)
     /* relaxed: an admission estimate; ESTABLISHED does the counting. */
     if (atomic_load_explicit(&srv->ws_conns, memory_order_relaxed) >= srv->max_conns)
         return refuse_upgrade(w, wsi, 503, "server full: retry later", 5);
-    ip_of(wsi, ip, sizeof(ip));
-    if (per_ip_count(srv, ip) >= (unsigned int)srv->cfg.max_conns_per_ip)
+    peer_of(wsi, ip);
+    peer_key(ip, key);
+    if (per_ip_count(srv, key) >= (unsigned int)srv->cfg.max_conns_per_ip)
         return refuse_upgrade(w, wsi, 429, "too many connections from this address", 0);
     return 0;
 }
@@ -187,9 +207,11 @@ static void count_in(struct gw_server *srv, struct gw_conn *c)
 {
     bool created;
     void **slot;
+    char key[INET6_ADDRSTRLEN];
 
+    peer_key(c->ip, key);
     pthread_mutex_lock(&srv->ip_lock);
-    slot = gw_strmap_put(&srv->per_ip, c->ip, &created);
+    slot = gw_strmap_put(&srv->per_ip, key, &created);
     *slot = (void *)((uintptr_t)*slot + 1);
     pthread_mutex_unlock(&srv->ip_lock);
     /* relaxed: a gauge and an admission estimate, no data depends on it. */
@@ -200,15 +222,17 @@ static void count_in(struct gw_server *srv, struct gw_conn *c)
 static void count_out(struct gw_server *srv, struct gw_conn *c)
 {
     void **slot;
+    char key[INET6_ADDRSTRLEN];
 
     if (!c->counted)
         return;
+    peer_key(c->ip, key);
     pthread_mutex_lock(&srv->ip_lock);
-    slot = gw_strmap_get(&srv->per_ip, c->ip);
+    slot = gw_strmap_get(&srv->per_ip, key);
     if (slot) {
         *slot = (void *)((uintptr_t)*slot - 1);
         if (!*slot)
-            gw_strmap_del(&srv->per_ip, c->ip);
+            gw_strmap_del(&srv->per_ip, key);
     }
     pthread_mutex_unlock(&srv->ip_lock);
     atomic_fetch_sub_explicit(&srv->ws_conns, 1, memory_order_relaxed);
@@ -233,14 +257,17 @@ static int on_established(struct gw_worker *w, struct gw_conn *c, struct lws *ws
         gw_conn_close(c, 1008, "handshake no longer valid");
         return 0;
     }
-    ip_of(wsi, c->ip, sizeof(c->ip));
+    peer_of(wsi, c->ip);
     count_in(w->srv, c);
     c->role = (uint8_t)hs.tok.role;
-    if (hs.q.has_token)
-        gw_strlcpy(c->uid, hs.tok.uid, sizeof(c->uid));
-    else
-        snprintf(c->uid, sizeof(c->uid), "guest-%08x%04x", (unsigned int)rand_r(&w->rng),
+    if (hs.q.has_token) {
+        c->uid = gw_xstrdup(hs.tok.uid);
+    } else {
+        char guest[32];
+        snprintf(guest, sizeof(guest), "guest-%08x%04x", (unsigned int)rand_r(&w->rng),
                  (unsigned int)(rand_r(&w->rng) & 0xffff));
+        c->uid = gw_xstrdup(guest);
+    }
     if (hs.q.has_nick && hs.q.nick[0])
         c->nick = gw_xstrdup(hs.q.nick);
     if (hs.q.has_from)
@@ -274,10 +301,11 @@ static void on_closed(struct gw_worker *w, struct gw_conn *c)
     gw_uncount(&w->m.connections, 1);
     count_out(w->srv, c);
     lws_dll2_remove(&c->worker_node);
+    free(c->uid);
     free(c->nick);
     free(c->from);
     free(c->rx);
-    c->nick = c->from = NULL;
+    c->uid = c->nick = c->from = NULL;
     c->rx = NULL;
     c->w = NULL;
 }
@@ -384,7 +412,7 @@ void gw_conn_close(struct gw_conn *c, uint16_t code, const char *reason)
     if (c->close_code && c->close_code != 1001)
         return; /* the first reason stands (a drain may still turn into 4009) */
     c->close_code = code;
-    gw_strlcpy(c->close_reason, reason, sizeof(c->close_reason));
+    c->close_reason = reason;
     if (code == 4009) {
         /* Too slow: what it has queued will never be read; give it back now, and
          * close the TCP connection even if the close frame cannot be written. */

@@ -43,14 +43,14 @@ struct gw_conn {
     uint32_t q_head;    /* first unsent element of q */
     uint32_t q_bytes;   /* unsent bytes in q */
 
-    char uid[PROTO_ID_MAX + 1];
-    char *nick;          /* owned; NULL = show uid */
-    char *from;          /* owned; NULL = no inviter */
-    uint8_t role;        /* enum proto_role */
-    bool want_write;     /* lws_callback_on_writable requested, not yet served */
-    bool counted;        /* counted in ws_conns and per-IP */
-    uint16_t close_code; /* close after flushing, when non-zero */
-    char close_reason[40];
+    char *uid;                /* owned; set once the WebSocket is established, NULL on HTTP */
+    char *nick;               /* owned; NULL = show uid */
+    char *from;               /* owned; NULL = no inviter */
+    uint8_t role;             /* enum proto_role */
+    bool want_write;          /* lws_callback_on_writable requested, not yet served */
+    bool counted;             /* counted in ws_conns and per-IP */
+    uint16_t close_code;      /* close after flushing, when non-zero */
+    const char *close_reason; /* static text, with close_code */
 
     struct gw_bucket b_comment, b_like, b_msg;
     int32_t abuse; /* refusals in the current window */
@@ -68,7 +68,7 @@ struct gw_conn {
     char *http_resp;          /* a deferred HTTP answer, written when writable */
     uint32_t http_resp_len;
     uint16_t http_status;
-    char ip[48];
+    uint8_t ip[16]; /* peer address, IPv4 v4-mapped (the per-IP count's key) */
 };
 
 /* The single lws protocol callback: HTTP (API, handshake checks) and WebSocket. */
@@ -86,7 +86,8 @@ void gw_conn_send_ack(struct gw_conn *c, const char *req);
 /* Encodes an `error` for c and queues it. */
 void gw_conn_send_error(struct gw_conn *c, enum proto_err code, const char *msg, const char *req);
 
-/* Starts closing c with code after what is queued has been written. */
+/* Starts closing c with code after what is queued has been written. reason is a
+ * static string (kept, not copied). */
 void gw_conn_close(struct gw_conn *c, uint16_t code, const char *reason);
 
 /* Asks lws for a writable callback unless one is pending. */
