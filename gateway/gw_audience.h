@@ -30,9 +30,9 @@ struct gw_viewer {
     uint32_t paid;          /* orders paid */
     uint32_t bag_joins;     /* lucky bags joined */
     int64_t prompted_ms;    /* last WeCom prompt sent to this uid (0: never) */
-    uint32_t prompts;       /* WeCom prompts sent */
     uint64_t last_prompt;   /* id number of the last prompt sent */
     const void *last_order; /* the last order counted (a repeat is not counted twice) */
+    uint32_t prompts;       /* WeCom prompts sent (beside the flags: no padding) */
     bool shown, clicked, added;
     bool known_added; /* the store knew it had added before (Redis lg:wecom:added) */
     char *from;       /* inviter of the first connection (owned), NULL when none */
