@@ -854,5 +854,8 @@ void gw_sales_metrics(struct gw_server *srv, struct proto_buf *b)
     EMIT("sale_items_reserved", "gauge", "Items held by reservations awaiting payment.", reserved);
     EMIT("sale_items_paid", "gauge", "Items paid over all sales.", paid);
     EMIT("sale_orders", "gauge", "Reservations made over all sales.", orders);
+    EMIT("sale_memory_bytes", "gauge",
+         "Memory of the sale core: grows with reqs and orders until restart.",
+         book_of(srv) ? sale_book_memory(book_of(srv)) : 0);
 #undef EMIT
 }

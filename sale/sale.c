@@ -82,6 +82,7 @@ struct sale_book {
     size_t omask;
     _Atomic(struct sale_order *) *orders; /* order table buckets, omask + 1 of them */
     atomic_uint_fast64_t order_seq;
+    atomic_size_t mapped; /* bytes of arena chunks, for sale_book_memory() */
 };
 
 /* A req remembered for (sale, uid). The key (uid and req bytes) is stored inline so
@@ -159,6 +160,8 @@ static void *xcalloc(size_t n)
 
 static void chunk_push(struct sale_book *b, struct chunk *c)
 {
+    /* Relaxed: a gauge, read for display only. */
+    atomic_fetch_add_explicit(&b->mapped, c->size, memory_order_relaxed);
     /* Release: the chunk's header is complete before destroy can walk it; destroy
      * runs after every user thread stopped, so this is belt and braces. */
     c->next = atomic_load_explicit(&b->chunks, memory_order_relaxed);
@@ -362,6 +365,13 @@ struct sale_book *sale_book_create(const char *node, int64_t boot_ms, size_t ord
     b->omask = nb - 1;
     b->orders = xcalloc(nb * sizeof(*b->orders));
     return b;
+}
+
+size_t sale_book_memory(const struct sale_book *b)
+{
+    /* Relaxed: a gauge (see chunk_push). */
+    return atomic_load_explicit(&b->mapped, memory_order_relaxed) +
+           (b->omask + 1) * sizeof(*b->orders) + sizeof(*b);
 }
 
 void sale_book_destroy(struct sale_book *b)

@@ -58,6 +58,11 @@ struct sale_book *sale_book_create(const char *node, int64_t boot_ms, size_t ord
  * orders may run concurrently or afterwards. Accepts NULL. */
 void sale_book_destroy(struct sale_book *b);
 
+/* Bytes the book holds (its arena and tables). It only grows while the process runs:
+ * about 100 bytes per (uid, req) seen and per order, plus each sale's tables. Any
+ * thread. */
+size_t sale_book_memory(const struct sale_book *b);
+
 /* ---- sales ------------------------------------------------------------------------- */
 
 struct sale_params {

@@ -90,6 +90,8 @@ class Sales(SalesBase):
         info = self.gw.http_json("GET", f"/api/rooms/{room}", bearer=self.gw.admin())
         self.assertEqual(info[1]["orders"], stock)
         self.assertEqual(info[1]["sales"][0]["left"], 0)
+        # The sale core's footprint, for operators (it grows until restart).
+        self.assertGreater(self.gw.metric("livegw_sale_memory_bytes"), 0)
 
     @async_test(30)
     async def test_repeated_req_and_limits(self):

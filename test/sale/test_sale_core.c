@@ -603,14 +603,34 @@ static void test_stress_transitions(void **state)
     free(rc);
 }
 
+/* sale_book_memory: the book's footprint, for /metrics; it grows with what it remembers. */
+static void test_memory_gauge(void **state)
+{
+    (void)state;
+    struct sale_book *b = sale_book_create("n1", T0, 0);
+    size_t empty = sale_book_memory(b);
+    assert_true(empty > 0);
+    struct sale *s = start(b, "s1", 10, 1, 0);
+    size_t started = sale_book_memory(b);
+    assert_true(started > empty);
+    struct sale_result r;
+    char uid[16], req[16];
+    for (int i = 0; i < 100000; i++) {
+        snprintf(uid, sizeof(uid), "u%d", i % 5000);
+        snprintf(req, sizeof(req), "q%d", i);
+        place(s, uid, req, 1, T0 + 1, true, &r);
+    }
+    /* 100,000 req records of about 60 bytes: at least 4 MB more. */
+    assert_true(sale_book_memory(b) >= started + 4u * 1024 * 1024);
+    sale_book_destroy(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_poll),
-        cmocka_unit_test(test_restore),
-        cmocka_unit_test(test_stress_reserve),
-        cmocka_unit_test(test_stress_transitions),
+        cmocka_unit_test(test_rules),          cmocka_unit_test(test_memory_gauge),
+        cmocka_unit_test(test_poll),           cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_stress_reserve), cmocka_unit_test(test_stress_transitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
