@@ -53,8 +53,9 @@
 /* ---- arena --------------------------------------------------------------------------- */
 
 struct chunk {
-    struct chunk *next;
-    size_t size; /* of the whole mapping */
+    struct chunk *next;       /* every chunk of the book, for destroy */
+    struct chunk *next_ready; /* in the book's pool of unused chunks */
+    size_t size;              /* of the whole mapping */
     alignas(64) unsigned char data[];
 };
 
@@ -83,6 +84,10 @@ struct sale_book {
     _Atomic(struct sale_order *) *orders; /* order table buckets, omask + 1 of them */
     atomic_uint_fast64_t order_seq;
     atomic_size_t mapped; /* bytes of arena chunks, for sale_book_memory() */
+    /* Chunks made ahead (at sale start) for the threads' arenas: a stack that only ever
+     * gets new chunks and gives each out once (see chunk_take). */
+    _Atomic(struct chunk *) ready;
+    atomic_size_t ready_bytes;
 };
 
 /* A req remembered for (sale, uid). The key (uid and req bytes) is stored inline so
@@ -203,6 +208,50 @@ static struct chunk *chunk_new(size_t size)
     return c;
 }
 
+#define POOL_MAX (128u * HUGE_PAGE) /* what one sale start may prepare at most */
+
+/* Makes chunks ahead until the pool holds about `bytes`, so that the order path finds its
+ * memory mapped and populated: a sale's start prepares what its expected audience will
+ * bring (a few ms at the host's sale_start, instead of page population in the first
+ * second of the rush). */
+static void pool_fill(struct sale_book *b, size_t bytes)
+{
+    if (bytes > POOL_MAX)
+        bytes = POOL_MAX;
+    /* Relaxed: a sizing heuristic; concurrent fills may overshoot by a chunk or two. */
+    while (atomic_load_explicit(&b->ready_bytes, memory_order_relaxed) < bytes) {
+        struct chunk *c = chunk_new(ARENA_CHUNK);
+        chunk_push(b, c);
+        atomic_fetch_add_explicit(&b->ready_bytes, ARENA_CHUNK, memory_order_relaxed);
+        c->next_ready = atomic_load_explicit(&b->ready, memory_order_relaxed);
+        /* Release: c's header (next_ready) is visible to the popper's acquire. */
+        while (!atomic_compare_exchange_weak_explicit(&b->ready, &c->next_ready, c,
+                                                      memory_order_release, memory_order_relaxed))
+            ;
+    }
+}
+
+/* A chunk for a thread's arena: one from the pool, or a new one. The pool is a Treiber
+ * stack without ABA: a chunk taken from it is never put back (it stays that thread's
+ * arena until destroy), so the head a popper read can never reappear under it, and the
+ * next_ready it read is never written again. */
+static struct chunk *chunk_take(struct sale_book *b)
+{
+    /* Acquire: pairs with the release push, so c->next_ready is the pusher's. */
+    struct chunk *c = atomic_load_explicit(&b->ready, memory_order_acquire);
+    while (c && !atomic_compare_exchange_weak_explicit(&b->ready, &c, c->next_ready,
+                                                       memory_order_acquire, memory_order_acquire))
+        ;
+    if (c) {
+        /* Relaxed: the fill heuristic's gauge. */
+        atomic_fetch_sub_explicit(&b->ready_bytes, ARENA_CHUNK, memory_order_relaxed);
+        return c;
+    }
+    c = chunk_new(ARENA_CHUNK);
+    chunk_push(b, c);
+    return c;
+}
+
 /* Zeroed memory of n bytes aligned to `align` (<= 64), owned by the book. */
 static void *arena_alloc(struct sale_book *b, size_t n, size_t align)
 {
@@ -214,8 +263,7 @@ static void *arena_alloc(struct sale_book *b, size_t n, size_t align)
     uintptr_t cur = (uintptr_t)tl_arena.cur;
     cur = (cur + align - 1) & ~(uintptr_t)(align - 1);
     if (tl_arena.book_uid != b->uid || cur + n > (uintptr_t)tl_arena.end) {
-        struct chunk *c = chunk_new(ARENA_CHUNK);
-        chunk_push(b, c);
+        struct chunk *c = chunk_take(b);
         tl_arena.book_uid = b->uid;
         tl_arena.end = c->data + ARENA_CHUNK;
         cur = (uintptr_t)c->data;
@@ -452,6 +500,8 @@ static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t
     sale_index_init(&s->buyers, nb, arena_alloc(b, sale_index_bytes(nb), 64));
     size_t nr = p->reqs_hint ? p->reqs_hint : nb * 8;
     sale_index_init(&s->reqs, nr, arena_alloc(b, sale_index_bytes(nr), 64));
+    /* The records the expected audience brings: reqs and uids with their keys. */
+    pool_fill(b, nr * (sizeof(struct req) + 24) + nb * (sizeof(struct buyer) + 24));
     atomic_init(&s->left, left);
     atomic_init(&s->ended, ended);
     atomic_init(&s->reserved, 0);

@@ -367,6 +367,33 @@ static void *stress_thread(void *p)
     return NULL;
 }
 
+#define OTHER_SALES 24
+
+/* Starts OTHER_SALES sales in other rooms, each sized for an audience that makes it
+ * prepare arena chunks (sale_book_start fills the book's pool). */
+static void *start_sales(void *arg)
+{
+    struct sale_book *b = arg;
+    for (int i = 0; i < OTHER_SALES; i++) {
+        char room[16];
+        struct sale *s;
+        snprintf(room, sizeof(room), "other%d", i);
+        struct sale_params p = {.room = room,
+                                .sale = "s",
+                                .sku = "k",
+                                .price = 1,
+                                .stock = 5,
+                                .limit = 1,
+                                .ends_at_ms = T0 + 1000,
+                                .pay_window_ms = 1000,
+                                .buyers_hint = 1000,
+                                .reqs_hint = 60000};
+        if (sale_book_start(b, &p, &s) != 0)
+            abort();
+    }
+    return NULL;
+}
+
 static void test_stress_reserve(void **state)
 {
     struct stress *st = calloc(1, sizeof(*st));
@@ -386,14 +413,23 @@ static void test_stress_reserve(void **state)
         snprintf(st->uids[u], sizeof(st->uids[u]), "u%d", u);
     for (int q = 0; q < R; q++)
         snprintf(st->reqs[q], sizeof(st->reqs[q]), "q%d", q);
-    pthread_t th[THREADS];
+    pthread_t th[THREADS], starter;
     struct stress_arg args[THREADS];
     for (int i = 0; i < THREADS; i++) {
         args[i] = (struct stress_arg){st, (unsigned)i + 1};
         pthread_create(&th[i], NULL, stress_thread, &args[i]);
     }
+    /* Other rooms start sales meanwhile: each start fills the book's pool of arena
+     * chunks while the order threads take chunks from it. */
+    pthread_create(&starter, NULL, start_sales, b);
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
+    pthread_join(starter, NULL);
+    for (int i = 0; i < OTHER_SALES; i++) {
+        char room[16];
+        snprintf(room, sizeof(room), "other%d", i);
+        assert_non_null(sale_book_find(b, room, "s"));
+    }
 
     long total = st->attempts * THREADS;
     assert_int_equal(atomic_load(&st->answers), total); /* every waiter answered */
@@ -620,8 +656,12 @@ static void test_memory_gauge(void **state)
         snprintf(req, sizeof(req), "q%d", i);
         place(s, uid, req, 1, T0 + 1, true, &r);
     }
-    /* 100,000 req records of about 60 bytes: at least 4 MB more. */
-    assert_true(sale_book_memory(b) >= started + 4u * 1024 * 1024);
+    /* The start prepared memory for its expected audience (4,096 uids, 8 reqs each). */
+    assert_true(started >= empty + 2u * 1024 * 1024);
+    /* 100,000 req records of more than 48 bytes each: the book grew past what the
+     * start prepared. */
+    assert_true(sale_book_memory(b) >= empty + 100000u * 48);
+    assert_true(sale_book_memory(b) > started);
     sale_book_destroy(b);
 }
 
