@@ -434,6 +434,11 @@ cat <<NOTES
   write, against ~5.4 us for a bare loopback send() (../shared/FANOUT-NOTES.md). The run
   with a 100 ms tick (lat-gateway-tick100) shows what a longer tick buys at 20 msg/s:
   $(j lat-gateway-tick100 .server_msgs_per_write) messages per write, p99 $(j lat-gateway-tick100 .lat_ms_p99) ms.
+- The latency runs follow the host more than the code: p99 110-149 ms at 38652d9 in the
+  morning of 2026-12-04, 85-98 ms at ed33477 in the evening, and the binary of 687d291
+  (this session's starting point) run in the same minutes
+  (\`LIVEGW=<old build>/gateway/livegw TAG=ab ONLY=lat bench/run.sh\`) gave 82.8, 82.8
+  and 93.3 ms: the same.
 
 NOTES
 cat <<RUSHNOTES
