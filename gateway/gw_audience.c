@@ -32,7 +32,7 @@ void gw_audience_fini(struct gw_audience *a)
 }
 
 struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const char *from,
-                                   int64_t now_ms)
+                                   int64_t now_ms, bool *created_out)
 {
     bool created;
     void **slot = gw_strmap_put(&a->by_uid, uid, &created);
@@ -45,6 +45,8 @@ struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const
             v->from = gw_xstrdup(from); /* most viewers have none: no bytes kept for it */
         *slot = v;
     }
+    if (created_out)
+        *created_out = created;
     if (v->conns++ == 0) {
         v->since_ms = now_ms;
         a->online++;

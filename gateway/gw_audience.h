@@ -60,9 +60,10 @@ void gw_audience_init(struct gw_audience *a);
 void gw_audience_fini(struct gw_audience *a);
 
 /* A connection of uid joins at now_ms. from may be NULL. Returns the record, whose
- * `conns` is 1 when uid just came online. */
+ * `conns` is 1 when uid just came online; *created (when not NULL) says whether the
+ * record is new (uid's first connection of the session). */
 struct gw_viewer *gw_audience_join(struct gw_audience *a, const char *uid, const char *from,
-                                   int64_t now_ms);
+                                   int64_t now_ms, bool *created);
 /* A connection of uid leaves at now_ms. Returns true when uid went offline (its last
  * connection), false otherwise or when uid has no record. */
 bool gw_audience_leave(struct gw_audience *a, const char *uid, int64_t now_ms);

@@ -379,8 +379,7 @@ int gw_fanout_join(struct gw_worker *w, struct gw_room *r, struct gw_conn *c, bo
     }
     c->session = r->session;
     if (c->role == PROTO_ROLE_VIEWER) {
-        new_viewer = gw_audience_get(&r->audience, c->uid) == NULL;
-        if (gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms())->conns == 1) {
+        if (gw_audience_join(&r->audience, c->uid, c->from, gw_now_ms(), &new_viewer)->conns == 1) {
             uint64_t n = r->audience.online;
             /* relaxed: display counters, written under the room lock. */
             atomic_store_explicit(&r->online, n, memory_order_relaxed);

@@ -495,9 +495,9 @@ static int sale_start(struct gw_worker *w, struct gw_room *r, struct gw_conn *c,
         .starts_at_ms = ss->starts_at,
         .ends_at_ms = start + ss->duration * 1000,
         .pay_window_ms = ss->pay_window * 1000,
-        /* Sized for the peak audience so far, at least the core's default: the tables
+        /* Sized for the peak audience so far (the core keeps its floor): the tables
          * only slow down past it, but every buyer could be in the room at once. */
-        .buyers_hint = peak > 4096 ? peak : 4096,
+        .buyers_hint = peak,
     };
     struct sale *s;
     struct gw_wait *x;
@@ -792,6 +792,7 @@ void gw_sales_metrics(struct gw_server *srv, struct proto_buf *b)
     struct sale_store_stats sum = {0};
     int64_t left = 0, reserved = 0, paid = 0, orders = 0, sales = 0;
     bool up = !strcmp(gw_sales_redis_state(srv), "up");
+    struct sale_book *book = book_of(srv);
     char line[256];
     int n;
 
@@ -856,6 +857,6 @@ void gw_sales_metrics(struct gw_server *srv, struct proto_buf *b)
     EMIT("sale_orders", "gauge", "Reservations made over all sales.", orders);
     EMIT("sale_memory_bytes", "gauge",
          "Memory of the sale core: grows with reqs and orders until restart.",
-         book_of(srv) ? sale_book_memory(book_of(srv)) : 0);
+         book ? sale_book_memory(book) : 0);
 #undef EMIT
 }

@@ -47,6 +47,7 @@
 #define HUGE_PAGE    (2u * 1024u * 1024u)
 #define ARENA_CHUNK  (HUGE_PAGE - sizeof(struct chunk)) /* a chunk fills one huge page */
 #define ORDER_ID_MAX 56
+#define BUYERS_MIN   4096 /* the per-uid table is sized for at least this many uids */
 #define REQ_PENDING  0
 #define REQ_DONE     1
 
@@ -274,13 +275,17 @@ static void *arena_alloc(struct sale_book *b, size_t n, size_t align)
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
+/* FNV-1a, one byte. */
+static uint64_t hash_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * 0x100000001b3ull;
+}
+
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
-    }
+    for (size_t i = 0; i < n; i++)
+        h = hash_step(h, s[i]);
     return h;
 }
 
@@ -496,7 +501,7 @@ static int sale_insert(struct sale_book *b, const struct sale_params *p, int64_t
     s->starts_at = p->starts_at_ms;
     s->ends_at = p->ends_at_ms;
     s->pay_window = p->pay_window_ms;
-    size_t nb = p->buyers_hint ? p->buyers_hint : 4096;
+    size_t nb = p->buyers_hint > BUYERS_MIN ? p->buyers_hint : BUYERS_MIN;
     sale_index_init(&s->buyers, nb, arena_alloc(b, sale_index_bytes(nb), 64));
     size_t nr = p->reqs_hint ? p->reqs_hint : nb * 8;
     sale_index_init(&s->reqs, nr, arena_alloc(b, sale_index_bytes(nr), 64));
@@ -682,10 +687,8 @@ struct ask_key {
 static uint64_t hash_str(uint64_t h, const char *s, size_t *len)
 {
     size_t i = 0;
-    for (; s[i]; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
+    for (; s[i]; i++)
+        h = hash_step(h, (unsigned char)s[i]);
     *len = i;
     return h;
 }

@@ -75,7 +75,7 @@ struct sale_params {
     int64_t starts_at_ms; /* 0: open at once */
     int64_t ends_at_ms;   /* start + duration */
     int64_t pay_window_ms;
-    size_t buyers_hint; /* expected distinct uids, sizes the per-uid table (0: 4096) */
+    size_t buyers_hint; /* expected distinct uids, sizes the per-uid table (at least 4096) */
     size_t reqs_hint;   /* expected distinct (uid, req), sizes the req table (0: 8 x
                          * buyers_hint); lookups slow down gradually past twice it */
 };
